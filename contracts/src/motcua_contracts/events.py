@@ -1,0 +1,172 @@
+"""Typed payloads of the dossier lifecycle, one section per owning service.
+
+Past-tense names: each event states a fact that has happened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .envelope import Event, event
+from .topics import DIGITISATION, INTAKE, NOTIFICATION, PAYMENT, ROUTING, SIGNING, STATS
+
+Channel = Literal["online_full", "online_partial", "counter", "post"]
+Outcome = Literal["early", "on_time", "late"]
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# --- intake (tiếp nhận) -------------------------------------------------------
+
+
+class Applicant(Part):
+    """The dossier owner. Identity numbers never travel in events."""
+
+    name: str = Field(examples=["Nguyễn Văn An"])
+    phone: str = Field(examples=["0912345678"])
+    email: str | None = None
+
+
+class ComponentReceived(Part):
+    """One component (thành phần hồ sơ) of a dossier as received."""
+
+    name: str = Field(examples=["Tờ khai đăng ký khai sinh"])
+    form: Literal["electronic", "paper", "e_data_store"] = Field(
+        description="Uploaded file, paper to scan, or reused from the citizen's e-data store."
+    )
+    sha256: str | None = Field(default=None, description="Hash of the uploaded file, if any.")
+
+
+@event("dossier.received", INTAKE)
+class DossierReceived(Event):
+    """A dossier was received and a receipt-and-appointment slip issued."""
+
+    procedure_code: str = Field(examples=["1.001193"])
+    procedure_name: str = Field(examples=["Đăng ký khai sinh"])
+    field: str = Field(examples=["Hộ tịch"])
+    channel: Channel
+    commune_code: str = Field(examples=["H40.101"])
+    applicant: Applicant
+    components: list[ComponentReceived]
+    fee_vnd: int = Field(ge=0, description="Fee and charges to collect, in VND.")
+    receipt_number: str = Field(description="Number of the receipt-and-appointment slip.")
+    received_at: datetime
+    due_at: datetime = Field(description="Appointment date: when the result is due.")
+
+
+# --- digitisation (số hóa) -----------------------------------------------------
+
+
+class ComponentDigitised(Part):
+    name: str
+    origin: Literal["scanned", "uploaded", "reused"]
+    sha256: str
+    document_id: str = Field(description="Id of the stored electronic copy.")
+
+
+@event("dossier.digitised", DIGITISATION)
+class DossierDigitised(Event):
+    """Every component of the dossier has an electronic copy."""
+
+    components: list[ComponentDigitised]
+    digitised_at: datetime
+
+
+# --- payment (thanh toán phí, lệ phí) --------------------------------------------
+
+
+@event("payment.requested", PAYMENT)
+class PaymentRequested(Event):
+    """A fee payment was opened at the payment gateway."""
+
+    reference: str
+    amount_vnd: int = Field(gt=0)
+    gateway: str = Field(examples=["sandbox"])
+
+
+@event("payment.completed", PAYMENT)
+class PaymentCompleted(Event):
+    """The gateway confirmed the fee was paid (verified callback, amount checked)."""
+
+    reference: str
+    amount_vnd: int = Field(gt=0)
+    gateway_transaction: str
+    paid_at: datetime
+
+
+@event("payment.not_required", PAYMENT)
+class PaymentNotRequired(Event):
+    """The procedure carries no fee; nothing to collect."""
+
+
+# --- routing and processing (xử lý) ----------------------------------------------
+
+
+@event("dossier.approved", ROUTING)
+class DossierApproved(Event):
+    """The competent authority approved the result; it now needs a signature."""
+
+    competent_unit: str = Field(examples=["H40.101"])
+    approved_by: str = Field(examples=["skeleton-auto"])
+    result_title: str
+
+
+@event("dossier.completed", ROUTING)
+class DossierCompleted(Event):
+    """The signed result was returned; the dossier is done (trả kết quả)."""
+
+    result_code: str = Field(examples=["H40.101-261122-0001-KQ1"])
+    completed_at: datetime
+    due_at: datetime
+    outcome: Outcome = Field(description="Early (trước hạn), on time (đúng hạn) or late (quá hạn).")
+
+
+# --- signing (ký số) -----------------------------------------------------------
+
+
+@event("result.signed", SIGNING)
+class ResultSigned(Event):
+    """The result document carries the competent agency's digital signature."""
+
+    result_code: str
+    document_sha256: str
+    signature: str = Field(description="Base64 signature over the document bytes.")
+    algorithm: str = Field(examples=["ECDSA-P256-SHA256"])
+    key_id: str
+    signed_at: datetime
+
+
+# --- notification (thông báo) ----------------------------------------------------
+
+
+@event("citizen.notified", NOTIFICATION)
+class CitizenNotified(Event):
+    """A message reached the citizen's channel."""
+
+    channel: Literal["sms", "email"]
+    template: str = Field(examples=["result_ready"])
+    recipient: str = Field(description="Masked recipient address.", examples=["091****678"])
+    sent_at: datetime
+
+
+# --- stats (read models) --------------------------------------------------------
+
+
+@event("stats.snapshot", STATS)
+class StatsSnapshot(Event):
+    """Province-wide counters; `dossier_code` is the literal `province`."""
+
+    as_of: datetime
+    received: int
+    completed: int
+    early: int
+    on_time: int
+    late: int
+    online: int
+    paid: int
+    digitised: int

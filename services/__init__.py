@@ -1,0 +1,1 @@
+"""The motcua services. Each subpackage is one independently deployed service."""

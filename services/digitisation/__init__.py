@@ -1,0 +1,1 @@
+"""Digitisation service (số hóa hồ sơ, kết quả)."""

@@ -1,0 +1,1 @@
+"""Intake service (tiếp nhận hồ sơ)."""

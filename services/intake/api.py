@@ -1,0 +1,155 @@
+"""Intake's HTTP edge: submit a dossier on any channel, read the catalogue."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException
+from motcua_contracts import Applicant, ComponentReceived, DossierReceived
+from motcua_contracts.events import Channel
+from opentelemetry.trace import SpanKind
+from pydantic import BaseModel, Field
+
+from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, utcnow
+
+from . import domain, store
+from .settings import settings
+
+router = APIRouter(tags=["intake"])
+PROCEDURES = domain.load_procedures()
+COMMUNES = domain.load_communes()
+
+Phone = Annotated[str, Field(pattern=r"^0\d{9}$", examples=["0912345678"])]
+IdentityNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit citizen identity number.")]
+
+
+class ApplicantIn(BaseModel):
+    name: str = Field(min_length=2, max_length=120, examples=["Nguyễn Văn An"])
+    phone: Phone
+    email: str | None = None
+    identity_number: IdentityNumber
+
+
+class ComponentIn(BaseModel):
+    name: str = Field(examples=["Tờ khai đăng ký khai sinh"])
+    form: str = Field(pattern="^(electronic|paper|e_data_store)$")
+    content_base64: str | None = Field(default=None, description="The file, for electronic components.")
+
+
+class SubmitDossier(BaseModel):
+    procedure_code: str = Field(examples=["1.001193"])
+    commune_code: str = Field(description="Receiving unit's agency code.", examples=["H40.101"])
+    channel: Channel
+    applicant: ApplicantIn
+    components: list[ComponentIn]
+
+
+class Receipt(BaseModel):
+    dossier_code: str
+    receipt_number: str
+    procedure_name: str
+    received_at: datetime
+    due_at: datetime
+    fee_vnd: int
+
+
+@router.get("/procedures")
+async def list_procedures() -> list[dict]:
+    return [vars(p) for p in PROCEDURES.values()]
+
+
+@router.get("/communes")
+async def list_communes() -> list[dict]:
+    return [vars(c) for c in COMMUNES.values()]
+
+
+@router.post("/dossiers", status_code=201)
+async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt:
+    """Receive a dossier; answers with its code, due date and receipt slip number."""
+    procedure = PROCEDURES.get(request.procedure_code)
+    if procedure is None:
+        raise HTTPException(404, f"unknown procedure {request.procedure_code!r}")
+    if request.commune_code not in COMMUNES:
+        raise HTTPException(404, f"unknown commune {request.commune_code!r}")
+    missing = domain.missing_components(procedure, [c.name for c in request.components])
+    if missing:
+        raise HTTPException(422, {"message": "required components are missing", "missing": missing})
+    components = [_component(c) for c in request.components]
+
+    async def receive(tx: Tx) -> Receipt:
+        received_at = utcnow()
+        local_day = received_at.astimezone(domain.LOCAL_TZ).date()
+        code = domain.dossier_code(
+            request.commune_code, local_day, await store.next_sequence(tx, request.commune_code, local_day)
+        )
+        receipt = Receipt(
+            dossier_code=code,
+            receipt_number=f"BN-{code}",
+            procedure_name=procedure.name,
+            received_at=received_at,
+            due_at=domain.due_at(received_at, procedure.working_days),
+            fee_vnd=procedure.fee_vnd,
+        )
+        applicant = request.applicant
+        dossier = {
+            "_id": code,
+            "procedure_code": procedure.code,
+            "commune_code": request.commune_code,
+            "channel": request.channel,
+            "applicant": {"name": applicant.name, "phone": applicant.phone, "email": applicant.email},
+            "identity_hash": domain.identity_hash(applicant.identity_number, settings.identity_hash_key),
+            "components": [c.model_dump() for c in components],
+            "received_at": received_at,
+            "due_at": receipt.due_at,
+            "status": "received",
+        }
+        await store.save_dossier(tx, dossier, {"_id": receipt.receipt_number, **receipt.model_dump()})
+        tx.emit(
+            DossierReceived(
+                dossier_code=code,
+                procedure_code=procedure.code,
+                procedure_name=procedure.name,
+                field=procedure.field,
+                channel=request.channel,
+                commune_code=request.commune_code,
+                applicant=Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email),
+                components=components,
+                fee_vnd=procedure.fee_vnd,
+                receipt_number=receipt.receipt_number,
+                received_at=received_at,
+                due_at=receipt.due_at,
+            ),
+            commune=request.commune_code,
+        )
+        span.set_attribute(DOSSIER_ATTRIBUTE, code)
+        return receipt
+
+    with runtime.tracer.start_as_current_span("intake receive dossier", kind=SpanKind.SERVER) as span:
+        return await runtime.transact(receive)
+
+
+@router.get("/dossiers/{dossier_code}/receipt")
+async def get_receipt(dossier_code: str, runtime: RuntimeDep) -> Receipt:
+    receipt = await store.find_receipt(runtime, dossier_code)
+    if receipt is None:
+        raise HTTPException(404, f"no dossier {dossier_code!r}")
+    return Receipt(**receipt)
+
+
+def _component(component: ComponentIn) -> ComponentReceived:
+    digest = None
+    if component.form == "electronic":
+        if not component.content_base64:
+            raise HTTPException(422, f"component {component.name!r} is electronic but has no file")
+        try:
+            content = base64.b64decode(component.content_base64, validate=True)
+        except binascii.Error:
+            raise HTTPException(422, f"component {component.name!r}: file is not valid base64") from None
+        if len(content) > settings.max_component_bytes:
+            raise HTTPException(413, f"component {component.name!r} exceeds {settings.max_component_bytes} bytes")
+        digest = hashlib.sha256(content).hexdigest()
+    return ComponentReceived(name=component.name, form=component.form, sha256=digest)

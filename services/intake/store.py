@@ -1,0 +1,41 @@
+"""Intake's collections: dossiers, receipt slips, and per-unit daily sequences."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from services.runtime import Runtime, Tx
+
+DOSSIERS = "dossiers"
+RECEIPTS = "receipts"
+SEQUENCES = "sequences"
+
+
+async def create_indexes(runtime: Runtime) -> None:
+    db = runtime.store.db
+    await db[DOSSIERS].create_index("identity_hash")
+    await db[RECEIPTS].create_index("dossier_code", unique=True)  # one receipt per dossier
+
+
+async def next_sequence(tx: Tx, unit_code: str, day: date) -> int:
+    """Next number of the unit's dossiers that day; inside the transaction, so gap-free."""
+    counter = await tx.db[SEQUENCES].find_one_and_update(
+        {"_id": f"{unit_code}:{day:%Y%m%d}"},
+        {"$inc": {"value": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=tx.session,
+    )
+    return counter["value"]
+
+
+async def save_dossier(tx: Tx, dossier: dict[str, Any], receipt: dict[str, Any]) -> None:
+    await tx.db[DOSSIERS].insert_one(dossier, session=tx.session)
+    await tx.db[RECEIPTS].insert_one(receipt, session=tx.session)
+
+
+async def find_receipt(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
+    return await runtime.store.db[RECEIPTS].find_one({"dossier_code": dossier_code}, {"_id": 0})

@@ -1,0 +1,1 @@
+"""Notification service (thông báo cho công dân)."""

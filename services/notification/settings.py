@@ -1,0 +1,8 @@
+from services.runtime import ServiceSettings
+
+
+class NotificationSettings(ServiceSettings):
+    http_port: int = 8006
+
+
+settings = NotificationSettings()

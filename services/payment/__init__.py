@@ -1,0 +1,1 @@
+"""Payment service (thanh toán phí, lệ phí trực tuyến)."""

@@ -1,0 +1,64 @@
+"""Payment's HTTP edge: the gateway's callback (IPN) endpoint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException
+from motcua_contracts import PaymentCompleted
+
+from services.runtime import RuntimeDep, Tx, utcnow
+
+from . import domain, store
+from .settings import settings
+
+router = APIRouter(tags=["payment"])
+
+
+@router.post("/payments/ipn")
+async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep) -> dict[str, str]:
+    """Confirm a payment. Checksum and amount are verified; repeats are harmless."""
+    if not domain.verify(callback, settings.gateway_secret):
+        raise HTTPException(401, "checksum does not match")
+
+    async def confirm(tx: Tx) -> dict[str, str]:
+        payment = await store.find_by_reference(tx, callback.reference)
+        if payment is None:
+            raise HTTPException(404, f"unknown payment reference {callback.reference!r}")
+        if callback.amount_vnd != payment["amount_vnd"]:
+            raise HTTPException(400, f"amount {callback.amount_vnd} does not match {payment['amount_vnd']} due")
+        if callback.error_code != domain.SUCCESS:
+            return {"result": "payment not successful; still pending", "error_code": callback.error_code}
+        paid_at = utcnow()
+        if not await store.mark_paid(
+            tx, callback.reference, {"transaction_id": callback.transaction_id, "paid_at": paid_at}
+        ):
+            return {"result": "already confirmed"}
+        tx.emit(
+            PaymentCompleted(
+                dossier_code=payment["_id"],
+                reference=callback.reference,
+                amount_vnd=payment["amount_vnd"],
+                gateway_transaction=callback.transaction_id,
+                paid_at=paid_at,
+            ),
+            commune=payment["commune"],
+        )
+        return {"result": "confirmed"}
+
+    return await runtime.transact(confirm)
+
+
+def sandbox_callback(payment: dict, at: datetime) -> dict:
+    """What the sandbox gateway sends when the citizen has paid `payment`."""
+    fields = {
+        "partner_code": settings.gateway_partner_code,
+        "reference": payment["reference"],
+        "amount_vnd": payment["amount_vnd"],
+        "currency": "VND",
+        "transaction_id": f"SBX{payment['reference'][-12:]}",
+        "error_code": domain.SUCCESS,
+        "time": domain.gateway_time(at),
+    }
+    signed = domain.GatewayCallback(**fields, checksum="").signed_fields()
+    return {**fields, "checksum": domain.checksum(signed, settings.gateway_secret)}

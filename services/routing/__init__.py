@@ -1,0 +1,1 @@
+"""Routing and processing service (luân chuyển, xử lý hồ sơ)."""

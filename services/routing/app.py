@@ -1,0 +1,106 @@
+"""Routing (luân chuyển, xử lý): tracks each dossier's workflow and decides it.
+
+Never blocks on another service: digitisation, payment and signing outcomes
+arrive as events and move the dossier on.
+"""
+
+from motcua_contracts import (
+    DossierApproved,
+    DossierCompleted,
+    DossierDigitised,
+    DossierReceived,
+    PaymentCompleted,
+    PaymentNotRequired,
+    PaymentRequested,
+    ResultSigned,
+)
+
+from services.runtime import Service, Tx, utcnow
+
+from . import domain, store
+from .settings import settings
+
+
+async def advance(tx: Tx, dossier: dict) -> None:
+    """Move the dossier on if everything it waits for has arrived."""
+    if domain.decided(dossier):
+        return
+    if not domain.ready_for_decision(dossier):
+        await store.update(tx, dossier["_id"], {"status": domain.status_while_waiting(dossier)})
+        return
+    if not settings.skeleton_mode:
+        await store.update(tx, dossier["_id"], {"status": domain.PROCESSING})
+        return
+    await store.update(tx, dossier["_id"], {"status": domain.SIGNING, "approved_at": utcnow()})
+    tx.emit(
+        DossierApproved(
+            dossier_code=dossier["_id"],
+            competent_unit=dossier["commune"],
+            approved_by="skeleton-auto",
+            result_title=f"Kết quả giải quyết: {dossier['procedure_name']}",
+        )
+    )
+
+
+async def on_received(event: DossierReceived, tx: Tx) -> None:
+    dossier = await store.update(
+        tx,
+        event.dossier_code,
+        {
+            "received": True,
+            "commune": event.commune_code,
+            "procedure_code": event.procedure_code,
+            "procedure_name": event.procedure_name,
+            "received_at": event.received_at,
+            "due_at": event.due_at,
+            "holder": event.commune_code,
+        },
+    )
+    await advance(tx, dossier)
+
+
+async def on_digitised(event: DossierDigitised, tx: Tx) -> None:
+    await advance(tx, await store.update(tx, event.dossier_code, {"digitised": True}))
+
+
+async def on_payment_requested(event: PaymentRequested, tx: Tx) -> None:
+    await advance(tx, await store.update(tx, event.dossier_code, {"payment_requested": True}))
+
+
+async def on_fee_settled(event: PaymentCompleted | PaymentNotRequired, tx: Tx) -> None:
+    await advance(tx, await store.update(tx, event.dossier_code, {"fee_settled": True}))
+
+
+async def on_result_signed(event: ResultSigned, tx: Tx) -> None:
+    dossier = await store.update(tx, event.dossier_code, {"result_code": event.result_code})
+    if dossier.get("status") == domain.DONE:
+        return
+    completed_at = utcnow()
+    outcome = domain.classify(completed_at, dossier["due_at"])
+    await store.update(
+        tx, event.dossier_code, {"status": domain.DONE, "completed_at": completed_at, "outcome": outcome}
+    )
+    tx.emit(
+        DossierCompleted(
+            dossier_code=event.dossier_code,
+            result_code=event.result_code,
+            completed_at=completed_at,
+            due_at=dossier["due_at"],
+            outcome=outcome,
+        )
+    )
+
+
+service = Service(
+    "routing",
+    settings,
+    handlers={
+        DossierReceived: on_received,
+        DossierDigitised: on_digitised,
+        PaymentRequested: on_payment_requested,
+        PaymentCompleted: on_fee_settled,
+        PaymentNotRequired: on_fee_settled,
+        ResultSigned: on_result_signed,
+    },
+    on_start=store.create_indexes,
+)

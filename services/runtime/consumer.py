@@ -1,0 +1,171 @@
+"""Batched, idempotent event handling with retries and a dead-letter topic.
+
+For each batch of records: parse the envelopes (malformed ones are dead-lettered
+at once, with the reason), then apply every new event in ONE MongoDB transaction
+together with the inbox ids and the outbox entries. If the batch fails, each
+event is retried on its own with backoff; one that still fails is dead-lettered
+and the others flow on. Offsets are committed only after all of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from motcua_contracts import Envelope, Event, dead_letter_topic
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from .logs import current_dossier
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+from .store import INBOX, OUTBOX, Store, Tx
+from .telemetry import DOSSIER_ATTRIBUTE, context_from_headers
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Tx], Awaitable[None]]
+Item = tuple[ConsumerRecord, Envelope, Event]
+DLQ_REASON = "motcua-dlq-reason"
+
+
+class EventConsumer:
+    """Subscribes one consumer group (named after the service) to its handlers' topics."""
+
+    def __init__(
+        self,
+        service: str,
+        handlers: Mapping[type[Event], Handler],
+        store: Store,
+        broker: KafkaBroker,
+        relay: OutboxRelay,
+        settings: ServiceSettings,
+    ) -> None:
+        self.service = service
+        self.handlers = {event_type.TYPE: handler for event_type, handler in handlers.items()}
+        self.topics = sorted({event_type.TOPIC.name for event_type in handlers})
+        self.store, self.broker, self.relay, self.settings = store, broker, relay, settings
+        self.tracer = trace.get_tracer(f"motcua.{service}")
+
+    def subscribe(self) -> None:
+        if not self.topics:
+            return
+
+        async def on_batch(message: KafkaMessage) -> None:
+            await self.handle(message.raw_message)
+            await message.ack()
+
+        self.broker.subscriber(
+            *self.topics,
+            group_id=self.service,
+            batch=True,
+            max_records=self.settings.batch_max,
+            batch_timeout_ms=self.settings.batch_wait_ms,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            title=f"{self.service}-events",
+        )(on_batch)
+
+    async def handle(self, records: tuple[ConsumerRecord, ...]) -> None:
+        items: list[Item] = []
+        for record in records:
+            try:
+                envelope = Envelope.model_validate_json(record.value)
+                if envelope.type not in self.handlers:
+                    continue  # another consumer's event, or a newer type we don't need
+                items.append((record, envelope, envelope.payload()))
+            except (ValidationError, ValueError) as exc:
+                await self.dead_letter(record, f"malformed event: {_short(exc)}")
+        if not items:
+            return
+        try:
+            await self.apply(items)
+        except Exception:
+            log.warning("batch of %d failed; retrying its events one by one", len(items), exc_info=True)
+            for item in items:
+                await self.apply_one_or_dead_letter(item)
+
+    async def apply_one_or_dead_letter(self, item: Item) -> None:
+        attempts = self.settings.retry_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.apply([item])
+                return
+            except Exception as exc:
+                if attempt == attempts:
+                    await self.dead_letter(item[0], f"handler failed {attempts} times: {_short(exc)}")
+                    return
+                await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
+
+    async def apply(self, items: list[Item]) -> None:
+        """Apply the new events of `items` with their inbox and outbox entries in one transaction."""
+        outbox: list[dict[str, Any]] = []
+        db = self.store.db
+
+        async def work(session: AsyncClientSession) -> None:
+            outbox.clear()
+            ids = [envelope.id for _, envelope, _ in items]
+            seen = {doc["_id"] async for doc in db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
+            handled: list[dict[str, Any]] = []
+            for record, envelope, payload in items:
+                if envelope.id in seen:
+                    continue
+                seen.add(envelope.id)
+                await self.run_handler(record, envelope, payload, Tx(session, db, self.service, envelope, outbox))
+                handled.append({"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)})
+            if handled:
+                await db[INBOX].insert_many(handled, session=session)
+            if outbox:
+                await db[OUTBOX].insert_many(outbox, session=session)
+
+        await self.store.transaction(work)
+        if outbox:
+            self.relay.notify()
+
+    async def run_handler(self, record: ConsumerRecord, envelope: Envelope, payload: Event, tx: Tx) -> None:
+        token = current_dossier.set(envelope.subject)
+        try:
+            with self.tracer.start_as_current_span(
+                f"{self.service} handle {envelope.type}",
+                context=context_from_headers(record.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    DOSSIER_ATTRIBUTE: envelope.subject,
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "messaging.message.id": envelope.id,
+                },
+            ):
+                await self.handlers[envelope.type](payload, tx)
+        finally:
+            current_dossier.reset(token)
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        """Park `record` unchanged on this service's dead-letter topic, with why and where from."""
+        headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}
+        headers |= {
+            DLQ_REASON: reason,
+            "motcua-dlq-service": self.service,
+            "motcua-dlq-topic": record.topic,
+            "motcua-dlq-partition": str(record.partition),
+            "motcua-dlq-offset": str(record.offset),
+            "motcua-dlq-time": datetime.now(UTC).isoformat(),
+        }
+        await self.broker.publish(record.value, dead_letter_topic(self.service).name, key=record.key, headers=headers)
+        log.error(
+            "event dead-lettered",
+            extra={"fields": {"reason": reason, "topic": record.topic, "offset": record.offset}},
+        )
+
+
+def _short(exc: Exception, limit: int = 500) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

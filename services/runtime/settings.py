@@ -1,0 +1,32 @@
+"""Settings from the environment (prefix `MOTCUA_`), shared by every service."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads at start-up; a service subclasses it for its own knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?replicaSet=secantus"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # Span export: a JSON-lines file (local runs, tests) and/or an OTLP/HTTP endpoint.
+    trace_file: str | None = None
+    otlp_endpoint: str | None = None
+    # Batching: how many events one MongoDB transaction applies at most.
+    batch_max: int = 200
+    batch_wait_ms: int = 50
+    # Retry an event that fails this many times with backoff, then dead-letter it.
+    retry_attempts: int = 4
+    retry_backoff_s: float = 0.2
+    # Walking-skeleton mode: stand-ins for humans (auto-approval, sandbox payer).
+    skeleton_mode: bool = True
+
+    def database_name(self, service: str) -> str:
+        """Each service owns one database; no service reads another's."""
+        return f"motcua_{service}"

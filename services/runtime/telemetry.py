@@ -1,0 +1,47 @@
+"""OpenTelemetry tracing; trace context travels in Kafka headers (W3C traceparent).
+
+One dossier is one trace: intake starts it on the HTTP request, every event
+carries it, and each consumer starts its span as a child of the event's context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+from .settings import ServiceSettings
+
+DOSSIER_ATTRIBUTE = "motcua.dossier_code"
+
+
+def setup_tracing(service: str, settings: ServiceSettings) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if settings.trace_file:
+        # Line-buffered JSON lines: one finished span per line.
+        out = open(settings.trace_file, "a", buffering=1, encoding="utf-8")
+        exporter = ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def context_from_headers(headers: Iterable[tuple[str, bytes]]) -> Context:
+    """The trace context an event was published with."""
+    carrier = {key: value.decode(errors="replace") for key, value in headers or ()}
+    return propagate.extract(carrier)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """Headers that make the current span the parent of the consumer's span."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier

@@ -1,0 +1,1 @@
+"""Signing service (ký số kết quả)."""

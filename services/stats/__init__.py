@@ -1,0 +1,1 @@
+"""Stats service: read models for dashboards (thống kê)."""

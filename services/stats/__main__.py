@@ -1,0 +1,5 @@
+from services.runtime import run
+
+from .app import service
+
+run(service)
