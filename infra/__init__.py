@@ -1,0 +1,1 @@
+"""Local operations of the platform: start/stop a stack, status, load, dead-letter replay."""

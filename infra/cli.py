@@ -1,0 +1,70 @@
+"""`motcua`: operate a local stack.
+
+motcua up [--stack dev]      start Kafka, MongoDB-protocol server and every service
+motcua down                  stop them
+motcua status                health of each process, lag of each consumer group
+motcua load --count 500      submit realistic dossiers and report latencies
+motcua dlq list|replay SERVICE   inspect or replay a service's dead-lettered events
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from motcua_contracts import SERVICES
+from rich.console import Console
+
+from . import dlq, load, status
+from .stack import Stack
+
+console = Console()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="motcua", description="Operate a local motcua stack.")
+    parser.add_argument("--stack", default="dev", help="stack name; data lives in .data/<stack> (default: dev)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start infrastructure and services, wait until all are ready")
+    up.add_argument(
+        "services", nargs="*", metavar="SERVICE", help=f"only these of {', '.join(SERVICES)} (default: all)"
+    )
+    commands.add_parser("down", help="stop services and infrastructure")
+    commands.add_parser("status", help="health of each process and lag of each consumer group")
+    restart = commands.add_parser("restart", help="restart one service")
+    restart.add_argument("service", choices=SERVICES)
+    load.add_arguments(commands.add_parser("load", help="submit realistic dossiers and report latencies"))
+    dlq.add_arguments(commands.add_parser("dlq", help="list or replay dead-lettered events"))
+    args = parser.parse_args(argv)
+    stack = Stack.named(args.stack)
+
+    if args.command == "up":
+        if unknown := set(args.services) - set(SERVICES):
+            parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
+        with console.status("starting Kafka, MongoDB-protocol server and services..."):
+            stack.up(tuple(args.services) or SERVICES)
+        console.print(status.process_table(stack))
+    elif args.command == "down":
+        stack.down()
+        console.print(f"stack '{stack.name}' stopped")
+    elif args.command == "restart":
+        stack.stop(args.service)
+        stack.start_service(args.service)
+        stack.wait_ready(args.service)
+        console.print(f"{args.service} restarted")
+    elif args.command == "status":
+        console.print(status.process_table(stack))
+        if stack.pid("kafka"):
+            console.print(status.lag_table(asyncio.run(status.consumer_lag(stack))))
+    elif args.command == "load":
+        summary = asyncio.run(load.run(stack, args))
+        console.print(load.summary_table(summary))
+        return 0 if summary.completed == summary.submitted else 1
+    elif args.command == "dlq":
+        return asyncio.run(dlq.run(stack, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Realistic dossier submissions for load runs and tests."""
+
+from __future__ import annotations
+
+import base64
+import random
+from typing import Any
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Đức", "Quốc", "Thu", "Bảo"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Chi",
+    "Dũng",
+    "Hà",
+    "Hải",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+]
+# Channel shares close to the seeded reports: most dossiers online, a third at the counter.
+CHANNELS = {"online_full": 0.45, "online_partial": 0.2, "counter": 0.3, "post": 0.05}
+# Civil status dominates commune work; land and construction are rarer but heavy.
+PROCEDURE_WEIGHT = {
+    "Hộ tịch": 5,
+    "Cư trú": 3,
+    "Bảo trợ xã hội": 2,
+    "Đăng ký kinh doanh": 2,
+    "Đất đai": 1,
+    "Xây dựng": 1,
+}
+FAKE_PDF = b"%PDF-1.7\n% motcua sample component\n"
+
+
+def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict]) -> dict[str, Any]:
+    procedure = rng.choices(procedures, weights=[PROCEDURE_WEIGHT.get(p["field"], 1) for p in procedures])[0]
+    channel = rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0]
+    online = channel.startswith("online")
+    components = []
+    for name in procedure["components"]:
+        if rng.random() < 0.15:
+            components.append({"name": name, "form": "e_data_store"})
+        elif online:
+            content = FAKE_PDF + rng.randbytes(rng.randint(500, 3000))
+            components.append(
+                {"name": name, "form": "electronic", "content_base64": base64.b64encode(content).decode()}
+            )
+        else:
+            components.append({"name": name, "form": "paper"})
+    return {
+        "procedure_code": procedure["code"],
+        "commune_code": rng.choice(communes)["code"],
+        "channel": channel,
+        "applicant": {
+            "name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+            "phone": "09" + "".join(rng.choices("0123456789", k=8)),
+            "identity_number": "0" + "".join(rng.choices("0123456789", k=11)),
+        },
+        "components": components,
+    }

@@ -1,0 +1,254 @@
+"""A local stack: the real Kafka broker, the MongoDB-protocol server and every
+service, each a separate OS process, with all data under `.data/<stack>/`.
+
+Two stacks never collide: `dev` uses the standard ports, `test` shifts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import string
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from motcua_contracts import ALL_TOPICS, SERVICES
+from pymongo import MongoClient
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA_DIR = ROOT / "infra" / "kafka"
+KAFKA_LIB = KAFKA_DIR / "target" / "lib"
+INFRA = ("kafka", "mongodb")
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str = "dev"
+    kafka_port: int = 9092
+    mongo_port: int = 27017
+    first_service_port: int = 8001
+
+    @classmethod
+    def named(cls, name: str) -> Stack:
+        if name == "test":
+            return cls("test", kafka_port=19092, mongo_port=27027, first_service_port=18001)
+        return cls(name)
+
+    # --- where things are ----------------------------------------------------
+    @property
+    def data(self) -> Path:
+        return ROOT / ".data" / self.name
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=secantus"
+
+    def service_port(self, service: str) -> int:
+        return self.first_service_port + SERVICES.index(service)
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.service_port(service)}"
+
+    def trace_file(self, service: str) -> Path:
+        return self.data / "traces" / f"{service}.jsonl"
+
+    def log_file(self, process: str) -> Path:
+        return self.data / "logs" / f"{process}.log"
+
+    def pid_file(self, process: str) -> Path:
+        return self.data / "run" / f"{process}.pid"
+
+    # --- processes -----------------------------------------------------------
+    def pid(self, process: str) -> int | None:
+        try:
+            pid = int(self.pid_file(process).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def _spawn(self, process: str, command: list[str], env: dict[str, str] | None = None) -> int:
+        for folder in ("logs", "run", "traces"):
+            (self.data / folder).mkdir(parents=True, exist_ok=True)
+        with open(self.log_file(process), "ab") as log:
+            child = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+        self.pid_file(process).write_text(str(child.pid))
+        return child.pid
+
+    def stop(self, process: str, sig: signal.Signals = signal.SIGTERM, timeout: float = 20) -> None:
+        """Stop one process (SIGTERM, then SIGKILL after `timeout`); SIGKILL stops at once."""
+        pid = self.pid(process)
+        if pid is None:
+            return
+        os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while self.pid(process) is not None and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+        if self.pid(process) is not None:
+            os.kill(pid, signal.SIGKILL)
+            while self.pid(process) is not None:
+                _reap(pid)
+                time.sleep(0.1)
+        self.pid_file(process).unlink(missing_ok=True)
+
+    # --- infrastructure ------------------------------------------------------
+    def start_kafka(self) -> None:
+        if self.pid("kafka"):
+            return
+        ensure_kafka_jars()
+        log_dir = self.data / "kafka"
+        config = self.data / "kafka.properties"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        template = string.Template((KAFKA_DIR / "server.properties").read_text())
+        config.write_text(
+            template.substitute(kafka_port=self.kafka_port, controller_port=self.kafka_port + 1, log_dir=log_dir)
+        )
+        if not (log_dir / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            subprocess.run(
+                [*_java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone"],
+                check=True,
+                capture_output=True,
+            )
+        self._spawn("kafka", [*_java("-Xms256m", "-Xmx768m"), "kafka.Kafka", str(config)])
+
+    def start_mongodb(self) -> None:
+        if self.pid("mongodb"):
+            return
+        storage = self.data / "mongodb"
+        storage.mkdir(parents=True, exist_ok=True)
+        server = Path(sys.executable).parent / "secantusd-py"
+        self._spawn(
+            "mongodb",
+            [
+                str(server),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.mongo_port),
+                "--storage-path",
+                str(storage),
+                "--log-level",
+                "WARNING",
+            ],
+        )
+
+    def wait_for_mongodb(self, timeout: float = 60) -> None:
+        client: MongoClient = MongoClient(self.mongo_url, serverSelectionTimeoutMS=int(timeout * 1000))
+        try:
+            client.admin.command("ping")
+        finally:
+            client.close()
+
+    async def wait_for_kafka_and_create_topics(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=5000)
+            try:
+                await admin.start()
+                existing = set(await admin.list_topics())
+                missing = [t for t in ALL_TOPICS if t.name not in existing]
+                if missing:
+                    await admin.create_topics(
+                        [
+                            NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
+                            for t in missing
+                        ]
+                    )
+                return
+            except Exception:
+                if time.monotonic() > deadline or self.pid("kafka") is None:
+                    raise RuntimeError(f"Kafka did not come up; see {self.log_file('kafka')}") from None
+                await asyncio.sleep(1)
+            finally:
+                await admin.close()
+
+    # --- services ------------------------------------------------------------
+    def service_env(self, service: str) -> dict[str, str]:
+        return {
+            "MOTCUA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "MOTCUA_MONGO_URL": self.mongo_url,
+            "MOTCUA_HTTP_PORT": str(self.service_port(service)),
+            "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
+            "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
+            "MOTCUA_CALLBACK_URL": f"{self.service_url('payment')}/payments/ipn",
+        }
+
+    def start_service(self, service: str) -> None:
+        if not self.pid(service):
+            self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.service_env(service))
+
+    def wait_ready(self, service: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pid(service) is None:
+                raise RuntimeError(f"{service} exited; see {self.log_file(service)}")
+            try:
+                if httpx.get(f"{self.service_url(service)}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{service} not ready after {timeout}s; see {self.log_file(service)}")
+
+    # --- the whole stack -----------------------------------------------------
+    def up(self, services: tuple[str, ...] = SERVICES) -> None:
+        """Start infrastructure and services; return when every service is ready."""
+        self.start_mongodb()
+        self.start_kafka()
+        self.wait_for_mongodb()
+        asyncio.run(self.wait_for_kafka_and_create_topics())
+        for service in services:
+            self.start_service(service)
+        for service in services:
+            self.wait_ready(service)
+
+    def down(self) -> None:
+        for process in (*SERVICES, *INFRA):
+            self.stop(process)
+
+    def processes(self) -> tuple[str, ...]:
+        return (*INFRA, *SERVICES)
+
+
+def ensure_kafka_jars() -> None:
+    """Fetch the Kafka broker's jars from Maven Central once."""
+    if KAFKA_LIB.exists() and any(KAFKA_LIB.glob("kafka_2.13-*.jar")):
+        return
+    subprocess.run(["mvn", "-q", "-f", str(KAFKA_DIR / "pom.xml"), "dependency:copy-dependencies"], check=True)
+
+
+def _java(*options: str) -> list[str]:
+    return ["java", *options, f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}", "-cp", f"{KAFKA_LIB}/*"]
+
+
+def _reap(pid: int) -> None:
+    """Collect a child that exited, so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

@@ -1,0 +1,74 @@
+"""The status table: each process's health and each consumer group's lag."""
+
+from __future__ import annotations
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from motcua_contracts import SERVICES
+from rich.table import Table
+
+from .stack import INFRA, Stack
+
+
+def process_table(stack: Stack) -> Table:
+    table = Table(title=f"motcua stack '{stack.name}'")
+    for column in ("process", "pid", "address", "health"):
+        table.add_column(column)
+    for process in INFRA:
+        pid = stack.pid(process)
+        address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_url
+        table.add_row(process, str(pid or "-"), address, "[green]running" if pid else "[red]stopped")
+    for service in SERVICES:
+        pid = stack.pid(service)
+        table.add_row(
+            service, str(pid or "-"), stack.service_url(service), _readiness(stack, service) if pid else "[red]stopped"
+        )
+    return table
+
+
+def _readiness(stack: Stack, service: str) -> str:
+    try:
+        response = httpx.get(f"{stack.service_url(service)}/ready", timeout=3)
+    except httpx.HTTPError as exc:
+        return f"[red]no answer ({type(exc).__name__})"
+    if response.status_code == 200:
+        return "[green]ready"
+    return f"[yellow]{response.json().get('checks')}"
+
+
+async def consumer_lag(stack: Stack) -> dict[str, dict[str, int]]:
+    """{group: {topic: messages not yet handled}} for every service's consumer group."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        lag: dict[str, dict[str, int]] = {}
+        for group in SERVICES:
+            committed = await admin.list_consumer_group_offsets(group)
+            if not committed:
+                continue
+            ends = await consumer.end_offsets(list(committed))
+            per_topic: dict[str, int] = {}
+            for partition, meta in committed.items():
+                behind = ends[partition] - max(meta.offset, 0)
+                per_topic[partition.topic] = per_topic.get(partition.topic, 0) + behind
+            lag[group] = per_topic
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def lag_table(lag: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="consumer group lag (events not yet handled)")
+    for column in ("group", "topic", "lag"):
+        table.add_column(column)
+    for group, topics in lag.items():
+        for topic, behind in sorted(topics.items()):
+            table.add_row(group, topic, f"[green]{behind}" if behind == 0 else f"[yellow]{behind}")
+    return table
+
+
+__all__ = ["consumer_lag", "lag_table", "process_table"]
