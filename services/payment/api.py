@@ -6,8 +6,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
 from motcua_contracts import PaymentCompleted
+from opentelemetry.trace import SpanKind
 
-from services.runtime import RuntimeDep, Tx, utcnow
+from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, context_from_carrier, utcnow
 
 from . import domain, store
 from .settings import settings
@@ -20,11 +21,13 @@ async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep
     """Confirm a payment. Checksum and amount are verified; repeats are harmless."""
     if not domain.verify(callback, settings.gateway_secret):
         raise HTTPException(401, "checksum does not match")
+    opened = await store.find_by_reference(runtime, callback.reference)
+    if opened is None:
+        raise HTTPException(404, f"unknown payment reference {callback.reference!r}")
 
     async def confirm(tx: Tx) -> dict[str, str]:
-        payment = await store.find_by_reference(tx, callback.reference)
-        if payment is None:
-            raise HTTPException(404, f"unknown payment reference {callback.reference!r}")
+        payment = await store.find_by_reference(runtime, callback.reference, tx)
+        assert payment is not None  # payments are never deleted
         if callback.amount_vnd != payment["amount_vnd"]:
             raise HTTPException(400, f"amount {callback.amount_vnd} does not match {payment['amount_vnd']} due")
         if callback.error_code != domain.SUCCESS:
@@ -46,7 +49,13 @@ async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep
         )
         return {"result": "confirmed"}
 
-    return await runtime.transact(confirm)
+    with runtime.tracer.start_as_current_span(
+        "payment gateway callback",
+        context=context_from_carrier(opened.get("trace", {})),
+        kind=SpanKind.SERVER,
+        attributes={DOSSIER_ATTRIBUTE: opened["_id"]},
+    ):
+        return await runtime.transact(confirm)
 
 
 def sandbox_callback(payment: dict, at: datetime) -> dict:

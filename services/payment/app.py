@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 from motcua_contracts import DossierReceived, PaymentNotRequired, PaymentRequested
 
-from services.runtime import Runtime, Service, Tx, utcnow
+from services.runtime import Runtime, Service, Tx, current_trace_headers, utcnow
 
 from . import domain, store
 from .api import router, sandbox_callback
@@ -26,6 +26,7 @@ async def on_dossier_received(event: DossierReceived, tx: Tx) -> None:
         "commune": event.commune_code,
         "amount_vnd": event.fee_vnd,
         "opened_at": utcnow(),
+        "trace": current_trace_headers(),  # the gateway's callback continues the dossier's trace
     }
     if event.fee_vnd == 0:
         await store.open_payment(tx, {**record, "state": store.NOT_REQUIRED})

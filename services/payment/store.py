@@ -20,8 +20,9 @@ async def open_payment(tx: Tx, record: dict[str, Any]) -> None:
     await tx.db[PAYMENTS].insert_one(record, session=tx.session)
 
 
-async def find_by_reference(tx: Tx, reference: str) -> dict[str, Any] | None:
-    return await tx.db[PAYMENTS].find_one({"reference": reference}, session=tx.session)
+async def find_by_reference(runtime: Runtime, reference: str, tx: Tx | None = None) -> dict[str, Any] | None:
+    session = tx.session if tx else None
+    return await runtime.store.db[PAYMENTS].find_one({"reference": reference}, session=session)
 
 
 async def mark_paid(tx: Tx, reference: str, update: dict[str, Any]) -> bool:

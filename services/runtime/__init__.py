@@ -6,7 +6,7 @@ from .consumer import Handler
 from .service import Runtime, RuntimeDep, Service, run
 from .settings import ServiceSettings
 from .store import Tx
-from .telemetry import DOSSIER_ATTRIBUTE
+from .telemetry import DOSSIER_ATTRIBUTE, context_from_carrier, current_trace_headers
 
 __all__ = [
     "DOSSIER_ATTRIBUTE",
@@ -17,6 +17,8 @@ __all__ = [
     "Service",
     "ServiceSettings",
     "Tx",
+    "context_from_carrier",
+    "current_trace_headers",
     "run",
     "utcnow",
 ]

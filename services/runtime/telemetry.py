@@ -36,7 +36,11 @@ def setup_tracing(service: str, settings: ServiceSettings) -> TracerProvider:
 
 def context_from_headers(headers: Iterable[tuple[str, bytes]]) -> Context:
     """The trace context an event was published with."""
-    carrier = {key: value.decode(errors="replace") for key, value in headers or ()}
+    return context_from_carrier({key: value.decode(errors="replace") for key, value in headers or ()})
+
+
+def context_from_carrier(carrier: dict[str, str]) -> Context:
+    """A trace context saved earlier with `current_trace_headers()`."""
     return propagate.extract(carrier)
 
 

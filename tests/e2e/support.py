@@ -1,0 +1,95 @@
+"""Helpers of the end-to-end tests: submit over HTTP, look into each service's
+database and each topic, read the exported spans."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from motcua_contracts import Envelope, Topic
+from pymongo import MongoClient
+
+from infra.dossiers import make_dossier
+from infra.kafka_io import read_topic
+from infra.stack import Stack
+
+SIX_SERVICES = {"intake", "digitisation", "payment", "routing", "signing", "notification"}
+
+
+async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> list[dict[str, Any]]:
+    """Submit `count` realistic dossiers at `rate` per second; returns the receipts."""
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
+        procedures = (await client.get("/procedures")).json()
+        communes = (await client.get("/communes")).json()
+        start = time.monotonic()
+
+        async def one(i: int) -> dict[str, Any]:
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            response = await client.post("/dossiers", json=make_dossier(rng, procedures, communes))
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+def database(stack: Stack, service: str) -> Any:
+    return MongoClient(stack.mongo_url)[f"motcua_{service}"]
+
+
+async def wait_until(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.5)
+
+
+def notified(stack: Stack, codes: list[str]) -> int:
+    """How many of `codes` reached the last step: the citizen was told the result is ready."""
+    return database(stack, "notification")["messages"].count_documents(
+        {"dossier_code": {"$in": codes}, "sent_at": {"$ne": None}}
+    )
+
+
+async def wait_all_notified(stack: Stack, codes: list[str], timeout: float = 180) -> None:
+    await wait_until(lambda: notified(stack, codes) == len(codes), f"{len(codes)} dossiers to complete", timeout)
+
+
+async def events(stack: Stack, topic: Topic) -> list[Envelope]:
+    return [Envelope.model_validate_json(r.value) async for r in read_topic(stack.kafka_bootstrap, topic.name)]
+
+
+def distinct_events_per_dossier(envelopes: list[Envelope], event_type: str) -> Counter[str]:
+    """Number of distinct event ids of `event_type` per dossier (a republished copy has the same id)."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for envelope in envelopes:
+        if envelope.type == event_type:
+            ids[envelope.subject].add(envelope.id)
+    return Counter({code: len(found) for code, found in ids.items()})
+
+
+def spans(stack: Stack) -> list[dict[str, Any]]:
+    found = []
+    for path in (stack.data / "traces").glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                found.append(json.loads(line))
+    return found
+
+
+def traces_by_dossier(stack: Stack) -> dict[str, dict[str, set[str]]]:
+    """{dossier code: {"traces": trace ids, "services": services with a span for it}}."""
+    result: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"traces": set(), "services": set()})
+    for span in spans(stack):
+        code = span.get("attributes", {}).get("motcua.dossier_code")
+        if code:
+            result[code]["traces"].add(span["context"]["trace_id"])
+            result[code]["services"].add(span["resource"]["attributes"]["service.name"])
+    return result

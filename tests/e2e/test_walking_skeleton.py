@@ -1,0 +1,92 @@
+"""One dossier end to end through every service, on the real infrastructure:
+Kafka broker, MongoDB-protocol server, each service its own OS process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+
+import pytest
+from motcua_contracts import DossierCompleted, PaymentCompleted
+
+from infra.stack import Stack
+
+from .support import (
+    SIX_SERVICES,
+    database,
+    distinct_events_per_dossier,
+    events,
+    notified,
+    submit_dossiers,
+    traces_by_dossier,
+    wait_all_notified,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_exactly_one_effect_each(stack: Stack, codes: list[str], fees: dict[str, int]) -> None:
+    """One receipt, one payment, one signature, one notification per dossier; none elsewhere."""
+    def per_dossier(service: str, collection: str, key: str, query: dict | None = None) -> Counter[str]:
+        rows = database(stack, service)[collection].find({key: {"$in": codes}, **(query or {})}, {key: 1})
+        return Counter(row[key] for row in rows)
+
+    assert per_dossier("intake", "receipts", "dossier_code") == Counter(codes)
+    assert per_dossier("payment", "payments", "_id") == Counter(codes)
+    paid = [c for c in codes if fees[c] > 0]
+    assert per_dossier("payment", "payments", "_id", {"state": "paid"}) == Counter(paid)
+    assert per_dossier("signing", "signatures", "dossier_code") == Counter(codes)
+    assert per_dossier("notification", "messages", "dossier_code", {"sent_at": {"$ne": None}}) == Counter(codes)
+
+
+async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: dict[str, int]) -> None:
+    routing = await events(stack, DossierCompleted.TOPIC)
+    completed = distinct_events_per_dossier(routing, DossierCompleted.TYPE)
+    assert {code: completed[code] for code in codes} == dict.fromkeys(codes, 1)
+    payments = distinct_events_per_dossier(await events(stack, PaymentCompleted.TOPIC), PaymentCompleted.TYPE)
+    assert {code: payments[code] for code in codes if fees[code]} == {code: 1 for code in codes if fees[code]}
+    # stats counted each completion once (its inbox drops redelivered copies)
+    timelines = database(stack, "stats")["timelines"].find({"_id": {"$in": codes}})
+    counted = {t["_id"]: sum(step["event"] == DossierCompleted.TYPE for step in t["steps"]) for t in timelines}
+    assert counted == dict.fromkeys(codes, 1)
+
+
+async def test_fifty_dossiers_complete_once_each_in_one_trace_across_six_services(stack: Stack) -> None:
+    receipts = await submit_dossiers(stack, count=50, rate=25, seed=1)
+    codes = [r["dossier_code"] for r in receipts]
+    fees = {r["dossier_code"]: r["fee_vnd"] for r in receipts}
+    assert len(set(codes)) == 50
+    assert all(r["due_at"] > r["received_at"] for r in receipts)
+
+    await wait_all_notified(stack, codes)
+    assert_exactly_one_effect_each(stack, codes, fees)
+    await assert_completed_exactly_once(stack, codes, fees)
+
+    def traced() -> bool:
+        traces = traces_by_dossier(stack)
+        return all(SIX_SERVICES <= traces[c]["services"] for c in codes)
+
+    await wait_until(traced, "spans of all six services for every dossier", timeout=30)
+    traces = traces_by_dossier(stack)
+    for code in codes:
+        assert len(traces[code]["traces"]) == 1, f"{code} is spread over several traces"
+
+
+async def test_kill_9_of_services_mid_run_loses_nothing_and_duplicates_no_effect(stack: Stack) -> None:
+    submitting = asyncio.create_task(submit_dossiers(stack, count=80, rate=10, seed=2))
+    for victim in ("routing", "payment", "signing", "notification"):
+        await asyncio.sleep(1.5)
+        stack.stop(victim, signal.SIGKILL)  # no chance to finish a batch, commit offsets or flush the outbox
+        await asyncio.sleep(1.0)
+        stack.start_service(victim)
+        await asyncio.to_thread(stack.wait_ready, victim)
+    receipts = await submitting
+    codes = [r["dossier_code"] for r in receipts]
+    fees = {r["dossier_code"]: r["fee_vnd"] for r in receipts}
+
+    await wait_all_notified(stack, codes)
+    assert_exactly_one_effect_each(stack, codes, fees)
+    await assert_completed_exactly_once(stack, codes, fees)
+    assert notified(stack, codes) == 80

@@ -1,0 +1,109 @@
+"""The event contracts: envelope, evolution rules, registry, AsyncAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from motcua_contracts import (
+    ALL_TOPICS,
+    EVENT_TOPICS,
+    EVENT_TYPES,
+    DossierCompleted,
+    DossierReceived,
+    Envelope,
+    UnknownEventType,
+    new_event_id,
+)
+from motcua_contracts.asyncapi import render
+from pydantic import ValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RECEIVED = {
+    "dossier_code": "H40.101-261123-0001",
+    "procedure_code": "1.001193",
+    "procedure_name": "Đăng ký khai sinh",
+    "field": "Hộ tịch",
+    "channel": "counter",
+    "commune_code": "H40.101",
+    "applicant": {"name": "Nguyễn Thị Lan", "phone": "0912345678"},
+    "components": [{"name": "Tờ khai", "form": "paper"}],
+    "fee_vnd": 0,
+    "receipt_number": "BN-H40.101-261123-0001",
+    "received_at": "2026-11-23T02:00:00Z",
+    "due_at": "2026-11-24T10:00:00Z",
+}
+
+
+def test_envelope_round_trips_with_typed_payload() -> None:
+    payload = DossierReceived.model_validate(RECEIVED)
+    envelope = Envelope.wrap(payload, source="intake", commune="H40.101")
+    parsed = Envelope.model_validate_json(envelope.to_bytes())
+    assert parsed.payload() == payload
+    assert parsed.subject == "H40.101-261123-0001"
+    assert parsed.correlation_id == parsed.id and parsed.causation_id is None
+
+
+def test_caused_events_carry_correlation_and_causation() -> None:
+    first = Envelope.wrap(DossierReceived.model_validate(RECEIVED), source="intake", commune="H40.101")
+    completed = DossierCompleted(
+        dossier_code=RECEIVED["dossier_code"], result_code="X-KQ1", completed_at="2026-11-23T03:00:00Z",
+        due_at="2026-11-24T10:00:00Z", outcome="early",
+    )
+    second = Envelope.wrap(completed, source="routing", commune="H40.101", cause=first)
+    assert second.correlation_id == first.id
+    assert second.causation_id == first.id
+    assert second.id > first.id
+
+
+def test_old_consumer_accepts_fields_added_by_a_newer_producer() -> None:
+    """Additive evolution: unknown envelope and payload fields are kept, not rejected."""
+    newer = Envelope.wrap(DossierReceived.model_validate(RECEIVED), source="intake", commune="H40.101")
+    wire = json.loads(newer.to_bytes())
+    wire["priority"] = "high"
+    wire["data"]["applicant"]["preferred_language"] = "vi"
+    wire["data"]["urgent"] = True
+    parsed = Envelope.model_validate(wire).payload()
+    assert isinstance(parsed, DossierReceived)
+    assert parsed.model_extra == {"urgent": True}
+
+
+def test_new_consumer_accepts_events_from_an_older_producer() -> None:
+    """Optional fields added later (applicant e-mail) default when absent."""
+    payload = Envelope.wrap(DossierReceived.model_validate(RECEIVED), source="intake", commune="H40.101").payload()
+    assert payload.applicant.email is None
+
+
+def test_bad_payload_and_unknown_type_are_refused() -> None:
+    broken = Envelope(type="dossier.received", source="x", subject="c", commune="H40", correlation_id="1", data={})
+    with pytest.raises(ValidationError):
+        broken.payload()
+    unknown = Envelope(type="dossier.teleported", source="x", subject="c", commune="H40", correlation_id="1", data={})
+    with pytest.raises(UnknownEventType):
+        unknown.payload()
+
+
+def test_event_ids_are_unique_and_sortable_by_creation() -> None:
+    ids = [new_event_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert all(len(i) == 26 for i in ids)
+
+
+def test_registry_covers_every_event_and_topic() -> None:
+    names = [t.name for t in ALL_TOPICS]
+    assert len(names) == len(set(names))
+    assert {model.TOPIC for model in EVENT_TYPES.values()} <= set(EVENT_TOPICS)
+    # every owner publishes at least one event type on its topic
+    for topic in EVENT_TOPICS:
+        assert any(model.TOPIC == topic for model in EVENT_TYPES.values()), topic.name
+
+
+def test_committed_asyncapi_document_is_up_to_date() -> None:
+    committed = (ROOT / "contracts" / "asyncapi.json").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: uv run python -m motcua_contracts.asyncapi > contracts/asyncapi.json"
+    document = json.loads(committed)
+    assert set(document["channels"]) == {t.name for t in ALL_TOPICS}
+    assert {m["name"] for m in document["components"]["messages"].values()} == set(EVENT_TYPES)

@@ -1,0 +1,94 @@
+"""Pure domain rules of the skeleton: codes, due dates, outcomes, checksums, signatures, counters."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from motcua_contracts import DossierCompleted, DossierReceived, PaymentRequested
+
+from services.intake import domain as intake
+from services.payment import domain as payment
+from services.routing import domain as routing
+from services.signing import domain as signing
+from services.stats import domain as stats
+
+
+def test_dossier_code_has_unit_date_and_four_digit_sequence() -> None:
+    assert intake.dossier_code("H40.101", date(2026, 11, 23), 7) == "H40.101-261123-0007"
+
+
+@pytest.mark.parametrize(
+    ("received_local", "days", "due_day"),
+    [
+        (datetime(2026, 11, 23, 9), 1, date(2026, 11, 24)),  # Monday → Tuesday
+        (datetime(2026, 11, 27, 9), 1, date(2026, 11, 30)),  # Friday → Monday, weekend skipped
+        (datetime(2026, 11, 28, 9), 1, date(2026, 11, 30)),  # received Saturday: first day not counted
+        (datetime(2026, 11, 23, 9), 15, date(2026, 12, 14)),  # three working weeks
+    ],
+)
+def test_due_date_counts_working_days_from_the_day_after(received_local: datetime, days: int, due_day: date) -> None:
+    due = intake.due_at(received_local.replace(tzinfo=intake.LOCAL_TZ), days)
+    assert due.date() == due_day
+    assert (due.hour, due.minute) == (17, 0)
+
+
+def test_late_evening_utc_is_next_day_in_vietnam() -> None:
+    # 18:30 UTC Monday is 01:30 Tuesday in Vietnam: one working day later is Wednesday.
+    assert intake.due_at(datetime(2026, 11, 23, 18, 30, tzinfo=UTC), 1).date() == date(2026, 11, 25)
+
+
+def test_outcome_compares_finishing_date_with_appointment_date() -> None:
+    due = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 17:00 local
+    assert routing.classify(datetime(2026, 11, 23, 3, tzinfo=UTC), due) == "early"
+    assert routing.classify(datetime(2026, 11, 24, 9, tzinfo=UTC), due) == "on_time"
+    assert routing.classify(datetime(2026, 11, 24, 16, 59, tzinfo=UTC), due) == "on_time"  # 23:59 local
+    assert routing.classify(datetime(2026, 11, 24, 17, 1, tzinfo=UTC), due) == "late"  # 00:01 next day
+
+
+def test_dossier_waits_for_digitisation_and_fee_before_a_decision() -> None:
+    dossier = {"received": True, "digitised": True, "payment_requested": True}
+    assert not routing.ready_for_decision(dossier)
+    assert routing.status_while_waiting(dossier) == routing.WAITING_FOR_PAYMENT
+    assert routing.ready_for_decision({**dossier, "fee_settled": True})
+
+
+def _callback(**changes: object) -> payment.GatewayCallback:
+    fields = {"partner_code": "MOTCUA", "reference": "PAY-X", "amount_vnd": 75000, "transaction_id": "T1",
+              "error_code": "00", "time": "20261123090000"}
+    signed = payment.checksum(payment.GatewayCallback(**fields, checksum="").signed_fields(), "s3cret")
+    return payment.GatewayCallback(**{**fields, "checksum": signed, **changes})
+
+
+def test_gateway_checksum_verifies_and_detects_tampering() -> None:
+    assert payment.verify(_callback(), "s3cret")
+    assert not payment.verify(_callback(), "other-secret")
+    assert not payment.verify(_callback(amount_vnd=1000), "s3cret")
+
+
+def test_result_signature_verifies_with_the_public_key_only() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    document = signing.result_document("C-1", "C-1-KQ1", "Kết quả", "H40.101", datetime(2026, 11, 23, tzinfo=UTC))
+    signature = signing.sign(document, key)
+    key.public_key().verify(base64.b64decode(signature), document, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(InvalidSignature):
+        key.public_key().verify(base64.b64decode(signature), document + b" ", ec.ECDSA(hashes.SHA256()))
+    assert signing.result_code("C-1", 2) == "C-1-KQ2"
+
+
+def test_stats_counts_online_channels_and_outcomes() -> None:
+    received = DossierReceived.model_validate({
+        "dossier_code": "C", "procedure_code": "p", "procedure_name": "n", "field": "f", "channel": "online_partial",
+        "commune_code": "H40.101", "applicant": {"name": "A B", "phone": "0912345678"}, "components": [],
+        "fee_vnd": 0, "receipt_number": "r", "received_at": "2026-11-23T00:00:00Z", "due_at": "2026-11-24T00:00:00Z",
+    })
+    assert stats.increments(received) == {"received": 1, "online": 1}
+    done = DossierCompleted(dossier_code="C", result_code="r", completed_at="2026-11-23T00:00:00Z",
+                            due_at="2026-11-24T00:00:00Z", outcome="late")
+    assert stats.increments(done) == {"completed": 1, "late": 1}
+    assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {}
+    assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0
