@@ -12,9 +12,10 @@ from fastapi import APIRouter, HTTPException
 from motcua_contracts import Applicant, ComponentReceived, DossierReceived
 from motcua_contracts.events import Channel
 from opentelemetry.trace import SpanKind
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, utcnow
+from services.runtime.clock import local
 
 from . import domain, store
 from .settings import settings
@@ -48,12 +49,17 @@ class SubmitDossier(BaseModel):
     components: list[ComponentIn]
 
 
+LocalTime = Annotated[datetime, AfterValidator(local)]
+
+
 class Receipt(BaseModel):
+    """The receipt-and-appointment slip (giấy tiếp nhận và hẹn trả kết quả); times in local time."""
+
     dossier_code: str
     receipt_number: str
     procedure_name: str
-    received_at: datetime
-    due_at: datetime
+    received_at: LocalTime
+    due_at: LocalTime
     fee_vnd: int
 
 

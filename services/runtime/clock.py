@@ -7,4 +7,11 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: the precision MongoDB keeps, so stored and sent times agree."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def local(moment: datetime) -> datetime:
+    """`moment` in Vietnam local time, as citizens and officials read it."""
+    return moment.astimezone(LOCAL_TZ)

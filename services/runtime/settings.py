@@ -26,7 +26,9 @@ class ServiceSettings(BaseSettings):
     retry_backoff_s: float = 0.2
     # Walking-skeleton mode: stand-ins for humans (auto-approval, sandbox payer).
     skeleton_mode: bool = True
+    # The service's own database; defaults to `motcua_<service>`.
+    database: str | None = None
 
     def database_name(self, service: str) -> str:
         """Each service owns one database; no service reads another's."""
-        return f"motcua_{service}"
+        return self.database or f"motcua_{service}"

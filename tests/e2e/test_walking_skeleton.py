@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 def assert_exactly_one_effect_each(stack: Stack, codes: list[str], fees: dict[str, int]) -> None:
     """One receipt, one payment, one signature, one notification per dossier; none elsewhere."""
+
     def per_dossier(service: str, collection: str, key: str, query: dict | None = None) -> Counter[str]:
         rows = database(stack, service)[collection].find({key: {"$in": codes}, **(query or {})}, {key: 1})
         return Counter(row[key] for row in rows)

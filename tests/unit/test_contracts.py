@@ -49,8 +49,11 @@ def test_envelope_round_trips_with_typed_payload() -> None:
 def test_caused_events_carry_correlation_and_causation() -> None:
     first = Envelope.wrap(DossierReceived.model_validate(RECEIVED), source="intake", commune="H40.101")
     completed = DossierCompleted(
-        dossier_code=RECEIVED["dossier_code"], result_code="X-KQ1", completed_at="2026-11-23T03:00:00Z",
-        due_at="2026-11-24T10:00:00Z", outcome="early",
+        dossier_code=RECEIVED["dossier_code"],
+        result_code="X-KQ1",
+        completed_at="2026-11-23T03:00:00Z",
+        due_at="2026-11-24T10:00:00Z",
+        outcome="early",
     )
     second = Envelope.wrap(completed, source="routing", commune="H40.101", cause=first)
     assert second.correlation_id == first.id

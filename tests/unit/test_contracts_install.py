@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PYDANTIC_AND_ITS_DEPENDENCIES = {"pydantic", "pydantic-core", "annotated-types", "typing-extensions", "typing-inspection"}
+PYDANTIC_AND_ITS_DEPENDENCIES = {
+    "pydantic",
+    "pydantic-core",
+    "annotated-types",
+    "typing-extensions",
+    "typing-inspection",
+}
 
 
 def test_contracts_install_into_an_empty_virtualenv_with_pydantic_only(tmp_path: Path) -> None:
@@ -15,7 +21,9 @@ def test_contracts_install_into_an_empty_virtualenv_with_pydantic_only(tmp_path:
     subprocess.run(["uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), str(ROOT / "contracts")], check=True)
-    frozen = subprocess.run(["uv", "pip", "freeze", "--python", str(python)], check=True, capture_output=True, text=True)
+    frozen = subprocess.run(
+        ["uv", "pip", "freeze", "--python", str(python)], check=True, capture_output=True, text=True
+    )
     installed = {line.split("==")[0].split(" @ ")[0].lower().replace("_", "-") for line in frozen.stdout.splitlines()}
     assert installed - {"motcua-contracts"} == PYDANTIC_AND_ITS_DEPENDENCIES
     code = "from motcua_contracts import Envelope, DossierCompleted; print(DossierCompleted.TOPIC.name)"

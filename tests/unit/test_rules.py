@@ -58,8 +58,14 @@ def test_dossier_waits_for_digitisation_and_fee_before_a_decision() -> None:
 
 
 def _callback(**changes: object) -> payment.GatewayCallback:
-    fields = {"partner_code": "MOTCUA", "reference": "PAY-X", "amount_vnd": 75000, "transaction_id": "T1",
-              "error_code": "00", "time": "20261123090000"}
+    fields = {
+        "partner_code": "MOTCUA",
+        "reference": "PAY-X",
+        "amount_vnd": 75000,
+        "transaction_id": "T1",
+        "error_code": "00",
+        "time": "20261123090000",
+    }
     signed = payment.checksum(payment.GatewayCallback(**fields, checksum="").signed_fields(), "s3cret")
     return payment.GatewayCallback(**{**fields, "checksum": signed, **changes})
 
@@ -81,14 +87,30 @@ def test_result_signature_verifies_with_the_public_key_only() -> None:
 
 
 def test_stats_counts_online_channels_and_outcomes() -> None:
-    received = DossierReceived.model_validate({
-        "dossier_code": "C", "procedure_code": "p", "procedure_name": "n", "field": "f", "channel": "online_partial",
-        "commune_code": "H40.101", "applicant": {"name": "A B", "phone": "0912345678"}, "components": [],
-        "fee_vnd": 0, "receipt_number": "r", "received_at": "2026-11-23T00:00:00Z", "due_at": "2026-11-24T00:00:00Z",
-    })
+    received = DossierReceived.model_validate(
+        {
+            "dossier_code": "C",
+            "procedure_code": "p",
+            "procedure_name": "n",
+            "field": "f",
+            "channel": "online_partial",
+            "commune_code": "H40.101",
+            "applicant": {"name": "A B", "phone": "0912345678"},
+            "components": [],
+            "fee_vnd": 0,
+            "receipt_number": "r",
+            "received_at": "2026-11-23T00:00:00Z",
+            "due_at": "2026-11-24T00:00:00Z",
+        }
+    )
     assert stats.increments(received) == {"received": 1, "online": 1}
-    done = DossierCompleted(dossier_code="C", result_code="r", completed_at="2026-11-23T00:00:00Z",
-                            due_at="2026-11-24T00:00:00Z", outcome="late")
+    done = DossierCompleted(
+        dossier_code="C",
+        result_code="r",
+        completed_at="2026-11-23T00:00:00Z",
+        due_at="2026-11-24T00:00:00Z",
+        outcome="late",
+    )
     assert stats.increments(done) == {"completed": 1, "late": 1}
     assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {}
     assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0

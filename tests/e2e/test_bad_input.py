@@ -1,0 +1,141 @@
+"""Bad input gets a clear error and loses nothing: HTTP 4xx with a message,
+malformed events dead-lettered with their reason while the others flow on."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from motcua_contracts import SERVICES, DossierReceived, Envelope, dead_letter_topic
+
+from infra.kafka_io import read_topic
+from infra.stack import Stack
+
+from .support import database, submit_dossiers, wait_all_notified
+
+pytestmark = pytest.mark.e2e
+
+GOOD = {
+    "procedure_code": "1.009994",
+    "commune_code": "H40.101",
+    "channel": "online_full",
+    "applicant": {"name": "Trần Thị Mai", "phone": "0987654321", "identity_number": "001203004567"},
+    "components": [
+        {
+            "name": "Đơn đề nghị cấp giấy phép xây dựng",
+            "form": "electronic",
+            "content_base64": base64.b64encode(b"%PDF-1.7 test").decode(),
+        },
+        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "paper"},
+        {"name": "Bản vẽ thiết kế xây dựng", "form": "e_data_store"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"procedure_code": "9.999999"}, 404, "unknown procedure"),
+        ({"commune_code": "H99.999"}, 404, "unknown commune"),
+        ({"components": GOOD["components"][:1]}, 422, "Giấy tờ chứng minh quyền sử dụng đất"),
+        ({"applicant": {**GOOD["applicant"], "phone": "12345"}}, 422, "phone"),
+        ({"applicant": {**GOOD["applicant"], "identity_number": "12AB"}}, 422, "identity_number"),
+        (
+            {"components": [{**GOOD["components"][0], "content_base64": "***"}, *GOOD["components"][1:]]},
+            422,
+            "not valid base64",
+        ),
+        ({"channel": "carrier-pigeon"}, 422, "channel"),
+    ],
+)
+def test_bad_submission_is_refused_with_a_reason_and_stores_nothing(
+    stack: Stack, change: dict, status: int, message: str
+) -> None:
+    dossiers = database(stack, "intake")["dossiers"]
+    before = dossiers.count_documents({})
+    response = httpx.post(f"{stack.service_url('intake')}/dossiers", json={**GOOD, **change}, timeout=10)
+    assert response.status_code == status
+    assert message in response.text
+    assert dossiers.count_documents({}) == before
+
+
+def test_good_submission_returns_code_due_date_and_receipt(stack: Stack) -> None:
+    response = httpx.post(f"{stack.service_url('intake')}/dossiers", json=GOOD, timeout=10)
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert receipt["dossier_code"].startswith("H40.101-")
+    assert receipt["receipt_number"] == f"BN-{receipt['dossier_code']}"
+    assert receipt["fee_vnd"] == 75000
+    fetched = httpx.get(f"{stack.service_url('intake')}/dossiers/{receipt['dossier_code']}/receipt", timeout=10)
+    assert fetched.json() == receipt
+    stored = database(stack, "intake")["dossiers"].find_one({"_id": receipt["dossier_code"]})
+    assert "001203004567" not in str(stored), "identity numbers are stored only as a keyed hash"
+
+
+async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(stack: Stack) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(DossierReceived.TOPIC.name, b"{not json", key=b"garbage-1")
+        broken = Envelope(
+            type="dossier.received",
+            source="intake",
+            subject="garbage-2",
+            commune="H40.101",
+            correlation_id="x",
+            data={"dossier_code": "garbage-2", "fee_vnd": -5},
+        )
+        await producer.send_and_wait(DossierReceived.TOPIC.name, broken.to_bytes(), key=b"garbage-2")
+    finally:
+        await producer.stop()
+    receipts = await submit_dossiers(stack, count=5, rate=10, seed=3)
+    await wait_all_notified(stack, [r["dossier_code"] for r in receipts])
+
+    consumers_of_intake = [s for s in SERVICES if s not in ("intake", "signing")]
+
+    async def parked(service: str) -> dict[bytes, str]:
+        topic = dead_letter_topic(service).name
+        return {
+            r.key: dict(r.headers)["motcua-dlq-reason"].decode() async for r in read_topic(stack.kafka_bootstrap, topic)
+        }
+
+    found: dict[str, dict[bytes, str]] = {}
+    for _ in range(60):  # dead-lettering happens as each consumer reaches the records
+        found = {service: await parked(service) for service in consumers_of_intake}
+        if all({b"garbage-1", b"garbage-2"} <= set(found[s]) for s in consumers_of_intake):
+            break
+        await asyncio.sleep(0.5)
+    for service in consumers_of_intake:
+        assert "malformed event" in found[service][b"garbage-1"]
+        assert "fee_vnd" in found[service][b"garbage-2"], found[service][b"garbage-2"]
+
+
+async def test_signed_result_verifies_with_openssl(stack: Stack, tmp_path: Path) -> None:
+    [receipt] = await submit_dossiers(stack, count=1, rate=1, seed=4)
+    await wait_all_notified(stack, [receipt["dossier_code"]])
+    signature = database(stack, "signing")["signatures"].find_one({"dossier_code": receipt["dossier_code"]})
+    signing = stack.service_url("signing")
+    async with httpx.AsyncClient(base_url=signing, timeout=10) as client:
+        result = (await client.get(f"/results/{signature['_id']}")).json()
+        public_key = (await client.get("/keys/current")).text
+    assert result["result_code"] == f"{receipt['dossier_code']}-KQ1"
+    (tmp_path / "key.pem").write_text(public_key)
+    (tmp_path / "result.json").write_bytes(base64.b64decode(result["document_base64"]))
+    (tmp_path / "result.sig").write_bytes(base64.b64decode(result["signature"]))
+
+    def openssl_verify() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "result.sig", "result.json"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+
+    assert openssl_verify().stdout.strip() == "Verified OK"
+    (tmp_path / "result.json").write_bytes(base64.b64decode(result["document_base64"]) + b" ")
+    assert openssl_verify().returncode != 0
