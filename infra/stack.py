@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import signal
 import string
@@ -66,6 +67,14 @@ class Stack:
 
     def log_file(self, process: str) -> Path:
         return self.data / "logs" / f"{process}.log"
+
+    def log_tail(self, process: str, lines: int = 30) -> str:
+        """The end of a process's log, for error messages."""
+        try:
+            text = self.log_file(process).read_text(errors="replace").splitlines()[-lines:]
+        except FileNotFoundError:
+            text = ["(no log)"]
+        return f"--- last lines of {self.log_file(process)} ---\n" + "\n".join(text)
 
     def pid_file(self, process: str) -> Path:
         return self.data / "run" / f"{process}.pid"
@@ -161,11 +170,14 @@ class Stack:
         client: MongoClient = MongoClient(self.mongo_url, serverSelectionTimeoutMS=int(timeout * 1000))
         try:
             client.admin.command("ping")
+        except Exception as exc:
+            raise RuntimeError(f"MongoDB-protocol server did not come up: {exc}\n{self.log_tail('mongodb')}") from exc
         finally:
             client.close()
 
     async def wait_for_kafka_and_create_topics(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refused connections are expected at first
         while True:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=5000)
             try:
@@ -182,7 +194,7 @@ class Stack:
                 return
             except Exception:
                 if time.monotonic() > deadline or self.pid("kafka") is None:
-                    raise RuntimeError(f"Kafka did not come up; see {self.log_file('kafka')}") from None
+                    raise RuntimeError(f"Kafka did not come up\n{self.log_tail('kafka')}") from None
                 await asyncio.sleep(1)
             finally:
                 await admin.close()
@@ -206,14 +218,14 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid(service) is None:
-                raise RuntimeError(f"{service} exited; see {self.log_file(service)}")
+                raise RuntimeError(f"{service} exited\n{self.log_tail(service)}")
             try:
                 if httpx.get(f"{self.service_url(service)}/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"{service} not ready after {timeout}s; see {self.log_file(service)}")
+        raise RuntimeError(f"{service} not ready after {timeout}s\n{self.log_tail(service)}")
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
