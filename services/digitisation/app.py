@@ -11,7 +11,7 @@ from .settings import settings
 async def on_dossier_received(event: DossierReceived, tx: Tx) -> None:
     documents = domain.digitise(event.dossier_code, event.components)
     now = utcnow()
-    await store.save_documents(tx, event.dossier_code, documents, now)
+    store.save_documents(tx, event.dossier_code, documents, now)
     tx.emit(DossierDigitised(dossier_code=event.dossier_code, components=documents, digitised_at=now))
 
 

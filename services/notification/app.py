@@ -1,8 +1,10 @@
 """Notification (thông báo): tells the citizen when their result is ready.
 
-A message waits until the citizen's contact is known, so events may arrive in
-any order; each (dossier, template) is sent once.
+Events may arrive in any order: a message whose recipient is not known yet waits
+for the dossier's `dossier.received`. Each (dossier, template) is sent once.
 """
+
+from typing import Any
 
 from motcua_contracts import CitizenNotified, DossierCompleted, DossierReceived
 
@@ -12,21 +14,26 @@ from . import domain, store
 from .settings import settings
 
 
-async def send_due_messages(tx: Tx, dossier_code: str) -> None:
-    contact = await store.contact(tx, dossier_code)
+def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
+    """Send every unsent message of the dossier on the sandbox SMS channel, once its contact is known."""
+    contact = dossier["contact"]
     if contact is None:
         return
-    for message in await store.unsent(tx, dossier_code):
+    for template, message in dossier["messages"].items():
+        if message["sent_at"] is not None:
+            continue
         sent_at = utcnow()
-        text = domain.render(message["template"], **message["values"])
-        await store.mark_sent(
-            tx, message["_id"], {"sent_at": sent_at, "text": text, "to": contact["phone"], "channel": "sms"}
-        )
+        message |= {
+            "sent_at": sent_at,
+            "channel": "sms",
+            "to": contact["phone"],
+            "text": domain.render(template, **message["values"]),
+        }
         tx.emit(
             CitizenNotified(
-                dossier_code=dossier_code,
+                dossier_code=dossier["_id"],
                 channel="sms",
-                template=message["template"],
+                template=template,
                 recipient=domain.mask_phone(contact["phone"]),
                 sent_at=sent_at,
             )
@@ -34,26 +41,18 @@ async def send_due_messages(tx: Tx, dossier_code: str) -> None:
 
 
 async def on_received(event: DossierReceived, tx: Tx) -> None:
-    await store.save_contact(
-        tx,
-        event.dossier_code,
-        {"name": event.applicant.name, "phone": event.applicant.phone, "email": event.applicant.email},
-    )
-    await send_due_messages(tx, event.dossier_code)
+    dossier = await store.get(tx, event.dossier_code)
+    dossier["contact"] = {"name": event.applicant.name, "phone": event.applicant.phone, "email": event.applicant.email}
+    send_waiting(tx, dossier)
+    store.put(tx, dossier)
 
 
 async def on_completed(event: DossierCompleted, tx: Tx) -> None:
-    await store.queue_message(
-        tx,
-        {
-            "_id": f"{event.dossier_code}:result_ready",
-            "dossier_code": event.dossier_code,
-            "template": "result_ready",
-            "values": {"dossier_code": event.dossier_code, "result_code": event.result_code},
-            "sent_at": None,
-        },
-    )
-    await send_due_messages(tx, event.dossier_code)
+    dossier = await store.get(tx, event.dossier_code)
+    values = {"dossier_code": event.dossier_code, "result_code": event.result_code}
+    dossier["messages"].setdefault("result_ready", {"values": values, "sent_at": None})
+    send_waiting(tx, dossier)
+    store.put(tx, dossier)
 
 
 service = Service(
@@ -61,4 +60,5 @@ service = Service(
     settings,
     handlers={DossierReceived: on_received, DossierCompleted: on_completed},
     on_start=store.create_indexes,
+    state=store.DOSSIERS,
 )

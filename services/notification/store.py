@@ -1,4 +1,5 @@
-"""Notification's collections: citizens' contacts and messages (one per dossier and template)."""
+"""Notification's collection: one document per dossier with the citizen's contact
+and the messages for it, keyed by template (so each is sent at most once)."""
 
 from __future__ import annotations
 
@@ -6,32 +7,16 @@ from typing import Any
 
 from services.runtime import Runtime, Tx
 
-CONTACTS = "contacts"
-MESSAGES = "messages"
+DOSSIERS = "dossiers"
 
 
 async def create_indexes(runtime: Runtime) -> None:
-    await runtime.store.db[MESSAGES].create_index([("dossier_code", 1), ("template", 1)], unique=True)
-    await runtime.store.db[MESSAGES].create_index("sent_at")
+    await runtime.store.db[DOSSIERS].create_index("messages.result_ready.sent_at")
 
 
-async def save_contact(tx: Tx, dossier_code: str, contact: dict[str, Any]) -> None:
-    await tx.db[CONTACTS].update_one({"_id": dossier_code}, {"$set": contact}, upsert=True, session=tx.session)
+async def get(tx: Tx, dossier_code: str) -> dict[str, Any]:
+    return await tx.load(DOSSIERS, dossier_code) or {"_id": dossier_code, "contact": None, "messages": {}}
 
 
-async def contact(tx: Tx, dossier_code: str) -> dict[str, Any] | None:
-    return await tx.db[CONTACTS].find_one({"_id": dossier_code}, session=tx.session)
-
-
-async def queue_message(tx: Tx, message: dict[str, Any]) -> None:
-    await tx.db[MESSAGES].update_one(
-        {"_id": message["_id"]}, {"$setOnInsert": message}, upsert=True, session=tx.session
-    )
-
-
-async def unsent(tx: Tx, dossier_code: str) -> list[dict[str, Any]]:
-    return await tx.db[MESSAGES].find({"dossier_code": dossier_code, "sent_at": None}, session=tx.session).to_list()
-
-
-async def mark_sent(tx: Tx, message_id: str, changes: dict[str, Any]) -> None:
-    await tx.db[MESSAGES].update_one({"_id": message_id}, {"$set": changes}, session=tx.session)
+def put(tx: Tx, dossier: dict[str, Any]) -> None:
+    tx.save(DOSSIERS, dossier)

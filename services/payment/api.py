@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
@@ -21,21 +22,18 @@ async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep
     """Confirm a payment. Checksum and amount are verified; repeats are harmless."""
     if not domain.verify(callback, settings.gateway_secret):
         raise HTTPException(401, "checksum does not match")
-    opened = await store.find_by_reference(runtime, callback.reference)
-    if opened is None:
+    payment = await store.find_by_reference(runtime, callback.reference)
+    if payment is None:
         raise HTTPException(404, f"unknown payment reference {callback.reference!r}")
+    if callback.amount_vnd != payment["amount_vnd"]:
+        raise HTTPException(400, f"amount {callback.amount_vnd} does not match {payment['amount_vnd']} due")
+    if callback.error_code != domain.SUCCESS:
+        return {"result": "payment not successful; still pending", "error_code": callback.error_code}
 
     async def confirm(tx: Tx) -> dict[str, str]:
-        payment = await store.find_by_reference(runtime, callback.reference, tx)
-        assert payment is not None  # payments are never deleted
-        if callback.amount_vnd != payment["amount_vnd"]:
-            raise HTTPException(400, f"amount {callback.amount_vnd} does not match {payment['amount_vnd']} due")
-        if callback.error_code != domain.SUCCESS:
-            return {"result": "payment not successful; still pending", "error_code": callback.error_code}
         paid_at = utcnow()
-        if not await store.mark_paid(
-            tx, callback.reference, {"transaction_id": callback.transaction_id, "paid_at": paid_at}
-        ):
+        changes = {"transaction_id": callback.transaction_id, "paid_at": paid_at}
+        if not await store.mark_paid(tx, callback.reference, changes):
             return {"result": "already confirmed"}
         tx.emit(
             PaymentCompleted(
@@ -51,9 +49,9 @@ async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep
 
     with runtime.tracer.start_as_current_span(
         "payment gateway callback",
-        context=context_from_carrier(opened.get("trace", {})),
+        context=context_from_carrier(payment.get("trace", {})),
         kind=SpanKind.SERVER,
-        attributes={DOSSIER_ATTRIBUTE: opened["_id"]},
+        attributes={DOSSIER_ATTRIBUTE: payment["_id"]},
     ):
         return await runtime.transact(confirm)
 
@@ -65,7 +63,7 @@ def sandbox_callback(payment: dict, at: datetime) -> dict:
         "reference": payment["reference"],
         "amount_vnd": payment["amount_vnd"],
         "currency": "VND",
-        "transaction_id": f"SBX{payment['reference'][-12:]}",
+        "transaction_id": "SBX" + hashlib.sha256(payment["reference"].encode()).hexdigest()[:12].upper(),
         "error_code": domain.SUCCESS,
         "time": domain.gateway_time(at),
     }

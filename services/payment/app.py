@@ -29,11 +29,11 @@ async def on_dossier_received(event: DossierReceived, tx: Tx) -> None:
         "trace": current_trace_headers(),  # the gateway's callback continues the dossier's trace
     }
     if event.fee_vnd == 0:
-        await store.open_payment(tx, {**record, "state": store.NOT_REQUIRED})
+        store.open_payment(tx, {**record, "state": store.NOT_REQUIRED})
         tx.emit(PaymentNotRequired(dossier_code=event.dossier_code))
         return
     reference = domain.reference_for(event.dossier_code)
-    await store.open_payment(tx, {**record, "state": store.PENDING, "reference": reference})
+    store.open_payment(tx, {**record, "state": store.PENDING, "reference": reference})
     tx.emit(
         PaymentRequested(
             dossier_code=event.dossier_code, reference=reference, amount_vnd=event.fee_vnd, gateway="sandbox"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import InsertOne
+
 from services.runtime import Runtime, Tx
 
 PAYMENTS = "payments"
@@ -16,13 +18,12 @@ async def create_indexes(runtime: Runtime) -> None:
     await db[PAYMENTS].create_index("state")
 
 
-async def open_payment(tx: Tx, record: dict[str, Any]) -> None:
-    await tx.db[PAYMENTS].insert_one(record, session=tx.session)
+def open_payment(tx: Tx, record: dict[str, Any]) -> None:
+    tx.defer(PAYMENTS, InsertOne(record))
 
 
-async def find_by_reference(runtime: Runtime, reference: str, tx: Tx | None = None) -> dict[str, Any] | None:
-    session = tx.session if tx else None
-    return await runtime.store.db[PAYMENTS].find_one({"reference": reference}, session=session)
+async def find_by_reference(runtime: Runtime, reference: str) -> dict[str, Any] | None:
+    return await runtime.store.db[PAYMENTS].find_one({"reference": reference})
 
 
 async def mark_paid(tx: Tx, reference: str, update: dict[str, Any]) -> bool:

@@ -1,8 +1,10 @@
 """Routing (luân chuyển, xử lý): tracks each dossier's workflow and decides it.
 
 Never blocks on another service: digitisation, payment and signing outcomes
-arrive as events and move the dossier on.
+arrive as events, in any order, and move the dossier on.
 """
+
+from typing import Any
 
 from motcua_contracts import (
     DossierApproved,
@@ -21,29 +23,36 @@ from . import domain, store
 from .settings import settings
 
 
-async def advance(tx: Tx, dossier: dict) -> None:
+def advance(tx: Tx, dossier: dict[str, Any]) -> None:
     """Move the dossier on if everything it waits for has arrived."""
     if domain.decided(dossier):
         return
     if not domain.ready_for_decision(dossier):
-        await store.update(tx, dossier["_id"], {"status": domain.status_while_waiting(dossier)})
-        return
-    if not settings.skeleton_mode:
-        await store.update(tx, dossier["_id"], {"status": domain.PROCESSING})
-        return
-    await store.update(tx, dossier["_id"], {"status": domain.SIGNING, "approved_at": utcnow()})
-    tx.emit(
-        DossierApproved(
-            dossier_code=dossier["_id"],
-            competent_unit=dossier["commune"],
-            approved_by="skeleton-auto",
-            result_title=f"Kết quả giải quyết: {dossier['procedure_name']}",
+        dossier["status"] = domain.status_while_waiting(dossier)
+    elif not settings.skeleton_mode:
+        dossier["status"] = domain.PROCESSING  # officers decide (routing rules to come)
+    else:
+        dossier |= {"status": domain.SIGNING, "approved_at": utcnow()}
+        tx.emit(
+            DossierApproved(
+                dossier_code=dossier["_id"],
+                competent_unit=dossier["commune"],
+                approved_by="skeleton-auto",
+                result_title=f"Kết quả giải quyết: {dossier['procedure_name']}",
+            )
         )
-    )
+
+
+async def update(tx: Tx, dossier_code: str, facts: dict[str, Any]) -> None:
+    """Record what an event tells about the dossier, then move it on."""
+    dossier = await store.get(tx, dossier_code)
+    dossier |= facts
+    advance(tx, dossier)
+    store.put(tx, dossier)
 
 
 async def on_received(event: DossierReceived, tx: Tx) -> None:
-    dossier = await store.update(
+    await update(
         tx,
         event.dossier_code,
         {
@@ -56,30 +65,35 @@ async def on_received(event: DossierReceived, tx: Tx) -> None:
             "holder": event.commune_code,
         },
     )
-    await advance(tx, dossier)
 
 
 async def on_digitised(event: DossierDigitised, tx: Tx) -> None:
-    await advance(tx, await store.update(tx, event.dossier_code, {"digitised": True}))
+    await update(tx, event.dossier_code, {"digitised": True})
 
 
 async def on_payment_requested(event: PaymentRequested, tx: Tx) -> None:
-    await advance(tx, await store.update(tx, event.dossier_code, {"payment_requested": True}))
+    await update(tx, event.dossier_code, {"payment_requested": True})
 
 
 async def on_fee_settled(event: PaymentCompleted | PaymentNotRequired, tx: Tx) -> None:
-    await advance(tx, await store.update(tx, event.dossier_code, {"fee_settled": True}))
+    await update(tx, event.dossier_code, {"fee_settled": True})
 
 
 async def on_result_signed(event: ResultSigned, tx: Tx) -> None:
-    dossier = await store.update(tx, event.dossier_code, {"result_code": event.result_code})
+    dossier = await store.get(tx, event.dossier_code)
     if dossier.get("status") == domain.DONE:
-        return
+        return  # already completed with this result
+    if dossier.get("status") != domain.SIGNING:
+        raise ValueError(f"result signed for dossier {event.dossier_code}, which is not awaiting a signature")
     completed_at = utcnow()
     outcome = domain.classify(completed_at, dossier["due_at"])
-    await store.update(
-        tx, event.dossier_code, {"status": domain.DONE, "completed_at": completed_at, "outcome": outcome}
-    )
+    dossier |= {
+        "status": domain.DONE,
+        "result_code": event.result_code,
+        "completed_at": completed_at,
+        "outcome": outcome,
+    }
+    store.put(tx, dossier)
     tx.emit(
         DossierCompleted(
             dossier_code=event.dossier_code,
@@ -103,4 +117,5 @@ service = Service(
         ResultSigned: on_result_signed,
     },
     on_start=store.create_indexes,
+    state=store.DOSSIERS,
 )

@@ -1,10 +1,8 @@
-"""Routing's collection: the workflow state of every dossier."""
+"""Routing's collection: the workflow state of every dossier (one document per dossier)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from pymongo import ReturnDocument
 
 from services.runtime import Runtime, Tx
 
@@ -15,12 +13,10 @@ async def create_indexes(runtime: Runtime) -> None:
     await runtime.store.db[DOSSIERS].create_index([("status", 1), ("due_at", 1)])
 
 
-async def update(tx: Tx, dossier_code: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply `changes` (creating the record if events arrive out of order); returns the new state."""
-    return await tx.db[DOSSIERS].find_one_and_update(
-        {"_id": dossier_code},
-        {"$set": changes},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-        session=tx.session,
-    )
+async def get(tx: Tx, dossier_code: str) -> dict[str, Any]:
+    """The dossier's state; a new one if its first event has not arrived yet (events come in any order)."""
+    return await tx.load(DOSSIERS, dossier_code) or {"_id": dossier_code}
+
+
+def put(tx: Tx, dossier: dict[str, Any]) -> None:
+    tx.save(DOSSIERS, dossier)

@@ -27,7 +27,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from .logs import current_dossier
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
-from .store import INBOX, OUTBOX, Store, Tx
+from .store import INBOX, Pending, Store, Tx
 from .telemetry import DOSSIER_ATTRIBUTE, context_from_headers
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,13 @@ class EventConsumer:
         broker: KafkaBroker,
         relay: OutboxRelay,
         settings: ServiceSettings,
+        state: str | None = None,
     ) -> None:
         self.service = service
         self.handlers = {event_type.TYPE: handler for event_type, handler in handlers.items()}
         self.topics = sorted({event_type.TOPIC.name for event_type in handlers})
         self.store, self.broker, self.relay, self.settings = store, broker, relay, settings
+        self.state = state  # collection keyed by dossier code, read for a whole batch at once
         self.tracer = trace.get_tracer(f"motcua.{service}")
 
     def subscribe(self) -> None:
@@ -107,27 +109,30 @@ class EventConsumer:
 
     async def apply(self, items: list[Item]) -> None:
         """Apply the new events of `items` with their inbox and outbox entries in one transaction."""
-        outbox: list[dict[str, Any]] = []
+        pending = Pending()
         db = self.store.db
 
         async def work(session: AsyncClientSession) -> None:
-            outbox.clear()
+            pending.clear()
             ids = [envelope.id for _, envelope, _ in items]
             seen = {doc["_id"] async for doc in db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
             handled: list[dict[str, Any]] = []
+            if self.state:
+                await Tx(session, db, self.service, None, pending).prefetch(
+                    self.state, [e.subject for _, e, _ in items]
+                )
             for record, envelope, payload in items:
                 if envelope.id in seen:
                     continue
                 seen.add(envelope.id)
-                await self.run_handler(record, envelope, payload, Tx(session, db, self.service, envelope, outbox))
+                await self.run_handler(record, envelope, payload, Tx(session, db, self.service, envelope, pending))
                 handled.append({"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)})
+            await pending.flush(db, session)
             if handled:
                 await db[INBOX].insert_many(handled, session=session)
-            if outbox:
-                await db[OUTBOX].insert_many(outbox, session=session)
 
         await self.store.transaction(work)
-        if outbox:
+        if pending.outbox:
             self.relay.notify()
 
     async def run_handler(self, record: ConsumerRecord, envelope: Envelope, payload: Event, tx: Tx) -> None:

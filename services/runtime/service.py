@@ -26,7 +26,7 @@ from .consumer import EventConsumer, Handler
 from .logs import setup_logging
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
-from .store import OUTBOX, Store, Tx
+from .store import Pending, Store, Tx
 from .telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ class Service:
     api: APIRouter | None = None
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    # Collection of per-dossier state (keyed by dossier code) that handlers `load`/`save`;
+    # the consumer reads a whole batch's documents in one round trip.
+    state: str | None = None
 
 
 class Runtime:
@@ -63,25 +66,23 @@ class Runtime:
         )
         self.relay = OutboxRelay(self.store.db, self.broker)
         self.consumer = EventConsumer(
-            service.name, service.handlers, self.store, self.broker, self.relay, self.settings
+            service.name, service.handlers, self.store, self.broker, self.relay, self.settings, service.state
         )
         self.tracer = trace.get_tracer(f"motcua.{service.name}")
         self.started = False
 
     async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `work` (state changes + `tx.emit`) in one transaction, then wake the relay."""
-        outbox: list = []
+        pending = Pending()
 
         async def in_session(session: AsyncClientSession) -> T:
-            outbox.clear()
-            tx = Tx(session, self.store.db, self.name, None, outbox)
-            result = await work(tx)
-            if outbox:
-                await self.store.db[OUTBOX].insert_many(outbox, session=session)
+            pending.clear()
+            result = await work(Tx(session, self.store.db, self.name, None, pending))
+            await pending.flush(self.store.db, session)
             return result
 
         result = await self.store.transaction(in_session)
-        if outbox:
+        if pending.outbox:
             self.relay.notify()
         return result
 

@@ -16,7 +16,7 @@ async def on_dossier_approved(event: DossierApproved, tx: Tx) -> None:
     signed_at = utcnow()
     document = domain.result_document(event.dossier_code, code, event.result_title, event.competent_unit, signed_at)
     signature = domain.sign(document, key)
-    await store.save_signature(
+    store.save_signature(
         tx,
         {
             "_id": code,

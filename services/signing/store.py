@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import InsertOne
+
 from services.runtime import Runtime, Tx
 
 SIGNATURES = "signatures"
@@ -13,8 +15,8 @@ async def create_indexes(runtime: Runtime) -> None:
     await runtime.store.db[SIGNATURES].create_index("dossier_code")
 
 
-async def save_signature(tx: Tx, record: dict[str, Any]) -> None:
-    await tx.db[SIGNATURES].insert_one(record, session=tx.session)
+def save_signature(tx: Tx, record: dict[str, Any]) -> None:
+    tx.defer(SIGNATURES, InsertOne(record))
 
 
 async def find(runtime: Runtime, result_code: str) -> dict[str, Any] | None:

@@ -32,11 +32,9 @@ log = logging.getLogger(__name__)
 
 async def on_event(event: Event, tx: Tx) -> None:
     assert tx.cause is not None
-    await store.record_step(
-        tx, event.dossier_code, {"event": event.TYPE, "at": tx.cause.time, "source": tx.cause.source}
-    )
+    store.record_step(tx, event.dossier_code, {"event": event.TYPE, "at": tx.cause.time, "source": tx.cause.source})
     if increments := domain.increments(event):
-        await store.add(tx, tx.cause.commune, increments)
+        store.add(tx, tx.cause.commune, increments)
 
 
 async def publish_snapshots(runtime: Runtime) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import UpdateOne
+
 from services.runtime import Runtime, Tx
 
 COUNTERS = "counters"  # _id: "province" or a commune code
@@ -11,17 +13,19 @@ TIMELINES = "timelines"  # _id: dossier code
 PROVINCE = "province"
 
 
-async def add(tx: Tx, commune: str, increments: dict[str, int]) -> None:
+# Stats only ever adds, never reads back within a batch: every write is deferred into
+# one bulk write per collection per batch.
+
+
+def add(tx: Tx, commune: str, increments: dict[str, int]) -> None:
     for key in (PROVINCE, commune):
-        await tx.db[COUNTERS].update_one({"_id": key}, {"$inc": increments}, upsert=True, session=tx.session)
+        tx.defer(COUNTERS, UpdateOne({"_id": key}, {"$inc": increments}, upsert=True))
 
 
-async def record_step(tx: Tx, dossier_code: str, step: dict[str, Any]) -> None:
-    await tx.db[TIMELINES].update_one(
-        {"_id": dossier_code},
-        {"$push": {"steps": step}, "$set": {"status": step["event"]}},
-        upsert=True,
-        session=tx.session,
+def record_step(tx: Tx, dossier_code: str, step: dict[str, Any]) -> None:
+    tx.defer(
+        TIMELINES,
+        UpdateOne({"_id": dossier_code}, {"$push": {"steps": step}, "$set": {"status": step["event"]}}, upsert=True),
     )
 
 

@@ -53,8 +53,8 @@ async def wait_until(check: Callable[[], bool], what: str, timeout: float = 120)
 
 def notified(stack: Stack, codes: list[str]) -> int:
     """How many of `codes` reached the last step: the citizen was told the result is ready."""
-    return database(stack, "notification")["messages"].count_documents(
-        {"dossier_code": {"$in": codes}, "sent_at": {"$ne": None}}
+    return database(stack, "notification")["dossiers"].count_documents(
+        {"_id": {"$in": codes}, "messages.result_ready.sent_at": {"$ne": None}}
     )
 
 

@@ -8,7 +8,7 @@ import signal
 from collections import Counter
 
 import pytest
-from motcua_contracts import DossierCompleted, PaymentCompleted
+from motcua_contracts import CitizenNotified, DossierCompleted, PaymentCompleted
 
 from infra.stack import Stack
 
@@ -39,7 +39,9 @@ def assert_exactly_one_effect_each(stack: Stack, codes: list[str], fees: dict[st
     paid = [c for c in codes if fees[c] > 0]
     assert per_dossier("payment", "payments", "_id", {"state": "paid"}) == Counter(paid)
     assert per_dossier("signing", "signatures", "dossier_code") == Counter(codes)
-    assert per_dossier("notification", "messages", "dossier_code", {"sent_at": {"$ne": None}}) == Counter(codes)
+    assert per_dossier("notification", "dossiers", "_id", {"messages.result_ready.sent_at": {"$ne": None}}) == Counter(
+        codes
+    )
 
 
 async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: dict[str, int]) -> None:
@@ -48,6 +50,8 @@ async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: di
     assert {code: completed[code] for code in codes} == dict.fromkeys(codes, 1)
     payments = distinct_events_per_dossier(await events(stack, PaymentCompleted.TOPIC), PaymentCompleted.TYPE)
     assert {code: payments[code] for code in codes if fees[code]} == {code: 1 for code in codes if fees[code]}
+    notified = distinct_events_per_dossier(await events(stack, CitizenNotified.TOPIC), CitizenNotified.TYPE)
+    assert {code: notified[code] for code in codes} == dict.fromkeys(codes, 1)
     # stats counted each completion once (its inbox drops redelivered copies)
     timelines = database(stack, "stats")["timelines"].find({"_id": {"$in": codes}})
     counted = {t["_id"]: sum(step["event"] == DossierCompleted.TYPE for step in t["steps"]) for t in timelines}
