@@ -13,18 +13,30 @@ from .stack import INFRA, Stack
 
 def process_table(stack: Stack) -> Table:
     table = Table(title=f"motcua stack '{stack.name}'")
-    for column in ("process", "pid", "address", "health"):
+    for column in ("process", "pid", "memory", "address", "health"):
         table.add_column(column)
     for process in INFRA:
         pid = stack.pid(process)
         address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_url
-        table.add_row(process, str(pid or "-"), address, "[green]running" if pid else "[red]stopped")
+        table.add_row(process, str(pid or "-"), _memory(pid), address, "[green]running" if pid else "[red]stopped")
     for service in SERVICES:
         pid = stack.pid(service)
-        table.add_row(
-            service, str(pid or "-"), stack.service_url(service), _readiness(stack, service) if pid else "[red]stopped"
-        )
+        health = _readiness(stack, service) if pid else "[red]stopped"
+        table.add_row(service, str(pid or "-"), _memory(pid), stack.service_url(service), health)
     return table
+
+
+def _memory(pid: int | None) -> str:
+    """Resident memory of a process, from /proc."""
+    if pid is None:
+        return "-"
+    try:
+        for line in open(f"/proc/{pid}/status", encoding="ascii"):
+            if line.startswith("VmRSS:"):
+                return f"{int(line.split()[1]) // 1024} MiB"
+    except OSError:
+        pass
+    return "?"
 
 
 def _readiness(stack: Stack, service: str) -> str:

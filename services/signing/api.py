@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from services.runtime import RuntimeDep
 
 from . import domain, store
-from .keys import signing_key
+from .settings import signing_key
 
 router = APIRouter(tags=["signing"])
 

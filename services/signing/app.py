@@ -6,8 +6,7 @@ from services.runtime import Runtime, Service, Tx, utcnow
 
 from . import domain, store
 from .api import router
-from .keys import signing_key
-from .settings import settings
+from .settings import settings, signing_key
 
 
 async def on_dossier_approved(event: DossierApproved, tx: Tx) -> None:

@@ -1,4 +1,11 @@
+from functools import cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from services.runtime import ServiceSettings
+
+from . import domain
 
 
 class SigningSettings(ServiceSettings):
@@ -8,3 +15,9 @@ class SigningSettings(ServiceSettings):
 
 
 settings = SigningSettings()
+
+
+@cache
+def signing_key() -> ec.EllipticCurvePrivateKey:
+    """The agency's signing key, loaded once per process."""
+    return domain.load_or_create_key(Path(settings.signing_key_file))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from motcua_contracts import SERVICES, DossierReceived, Envelope, dead_letter_topic
 
+from infra.dlq import replay
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 
@@ -113,6 +115,13 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
     for service in consumers_of_intake:
         assert "malformed event" in found[service][b"garbage-1"]
         assert "fee_vnd" in found[service][b"garbage-2"], found[service][b"garbage-2"]
+
+    # Replay sends parked events back to the topic they came from, each once.
+    before = [r.key async for r in read_topic(stack.kafka_bootstrap, DossierReceived.TOPIC.name)]
+    assert await replay(stack, "digitisation") >= 2
+    assert await replay(stack, "digitisation") == 0
+    after = [r.key async for r in read_topic(stack.kafka_bootstrap, DossierReceived.TOPIC.name)]
+    assert Counter(after) - Counter(before) >= Counter([b"garbage-1", b"garbage-2"])
 
 
 async def test_signed_result_verifies_with_openssl(stack: Stack, tmp_path: Path) -> None:
