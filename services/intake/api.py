@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -16,10 +17,12 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
+from services.runtime.logs import current_dossier
 
 from . import domain, store
 from .settings import settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"])
 PROCEDURES = domain.load_procedures()
 COMMUNES = domain.load_communes()
@@ -135,7 +138,11 @@ async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt
         return receipt
 
     with runtime.tracer.start_as_current_span("intake receive dossier", kind=SpanKind.SERVER) as span:
-        return await runtime.transact(receive)
+        receipt = await runtime.transact(receive)
+        token = current_dossier.set(receipt.dossier_code)
+        log.info("dossier received", extra={"fields": {"procedure": procedure.code, "channel": request.channel}})
+        current_dossier.reset(token)
+        return receipt
 
 
 @router.get("/dossiers/{dossier_code}/receipt")

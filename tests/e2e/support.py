@@ -23,7 +23,8 @@ SIX_SERVICES = {"intake", "digitisation", "payment", "routing", "signing", "noti
 
 
 async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> list[dict[str, Any]]:
-    """Submit `count` realistic dossiers at `rate` per second; returns the receipts."""
+    """Submit `count` realistic dossiers at `rate` per second; returns the receipts
+    (each with the `identity_number` it was submitted with, which the platform never echoes)."""
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedures = (await client.get("/procedures")).json()
@@ -32,9 +33,10 @@ async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> l
 
         async def one(i: int) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-            response = await client.post("/dossiers", json=make_dossier(rng, procedures, communes))
+            dossier = make_dossier(rng, procedures, communes)
+            response = await client.post("/dossiers", json=dossier)
             assert response.status_code == 201, response.text
-            return response.json()
+            return response.json() | {"identity_number": dossier["applicant"]["identity_number"]}
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 

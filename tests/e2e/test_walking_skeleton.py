@@ -4,6 +4,7 @@ Kafka broker, MongoDB-protocol server, each service its own OS process."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections import Counter
 
@@ -77,6 +78,17 @@ async def test_fifty_dossiers_complete_once_each_in_one_trace_across_six_service
     traces = traces_by_dossier(stack)
     for code in codes:
         assert len(traces[code]["traces"]) == 1, f"{code} is spread over several traces"
+
+    # Intake's JSON log names each dossier with the trace it belongs to.
+    logged = {}
+    for line in stack.log_file("intake").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry.get("message") == "dossier received":
+            logged[entry["dossier_code"]] = "0x" + entry["trace_id"]
+    assert {code: logged.get(code) for code in codes} == {code: next(iter(traces[code]["traces"])) for code in codes}
+    # No log line of any service carries an identity number.
+    logs = "".join(stack.log_file(service).read_text(encoding="utf-8") for service in SIX_SERVICES)
+    assert not [r["identity_number"] for r in receipts if r["identity_number"] in logs]
 
 
 async def test_kill_9_of_services_mid_run_loses_nothing_and_duplicates_no_effect(stack: Stack) -> None:
