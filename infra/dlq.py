@@ -1,7 +1,8 @@
 """Dead-letter topics: list what a service parked, and replay it once fixed.
 
-Replay republishes each parked event to the topic it came from; consumers'
-inboxes make a replay of an event that did get handled harmless. A replay
+Replay republishes each parked event to the topic it came from, marked for the
+service that parked it: other consumer groups of that topic skip it, and the
+service's inbox makes a replay of an event it did handle harmless. A replay
 consumer group remembers what was replayed, so each record goes back once.
 """
 
@@ -13,6 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from motcua_contracts import SERVICES, dead_letter_topic
 from rich.console import Console
 from rich.table import Table
+
+from services.runtime.consumer import REPLAY_FOR
 
 from .kafka_io import read_topic
 from .stack import Stack
@@ -62,7 +65,8 @@ async def replay(stack: Stack, service: str) -> int:
             for record in (await consumer.getmany(partition, timeout_ms=1000)).get(partition, []):
                 headers = {k: v for k, v in record.headers}
                 origin = headers[f"{DLQ_PREFIX}topic"].decode()
-                original = [(k, v) for k, v in record.headers if not k.startswith(DLQ_PREFIX)]
+                original = [(k, v) for k, v in record.headers if not k.startswith(DLQ_PREFIX) and k != REPLAY_FOR]
+                original.append((REPLAY_FOR, service.encode()))  # only this service takes it again
                 await producer.send_and_wait(origin, record.value, key=record.key, headers=original)
                 count += 1
             await consumer.commit()

@@ -30,6 +30,10 @@ KAFKA_LIB = KAFKA_DIR / "target" / "lib"
 INFRA = ("kafka", "mongodb")
 
 
+class StackError(RuntimeError):
+    """A process of the stack did not start, or would not stop."""
+
+
 @dataclass(frozen=True)
 class Stack:
     name: str = "dev"
@@ -81,15 +85,12 @@ class Stack:
 
     # --- processes -----------------------------------------------------------
     def pid(self, process: str) -> int | None:
+        """The pid of `process` if it runs (a zombie or a recycled pid does not count)."""
         try:
             pid = int(self.pid_file(process).read_text())
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return pid if _alive(pid, MARKERS[process] if process in MARKERS else f"services.{process}") else None
 
     def _spawn(self, process: str, command: list[str], env: dict[str, str] | None = None) -> int:
         for folder in ("logs", "run", "traces"):
@@ -110,19 +111,22 @@ class Stack:
     def stop(self, process: str, sig: signal.Signals = signal.SIGTERM, timeout: float = 20) -> None:
         """Stop one process (SIGTERM, then SIGKILL after `timeout`); SIGKILL stops at once."""
         pid = self.pid(process)
-        if pid is None:
-            return
-        os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while self.pid(process) is not None and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.1)
-        if self.pid(process) is not None:
-            os.kill(pid, signal.SIGKILL)
-            while self.pid(process) is not None:
-                _reap(pid)
-                time.sleep(0.1)
+        if pid is not None:
+            _signal(pid, sig)
+            if not self._wait_gone(process, pid, timeout):
+                _signal(pid, signal.SIGKILL)
+                if not self._wait_gone(process, pid, 10):
+                    raise StackError(f"{process} (pid {pid}) survived SIGKILL")
         self.pid_file(process).unlink(missing_ok=True)
+
+    def _wait_gone(self, process: str, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _reap(pid)
+            if self.pid(process) is None:
+                return True
+            time.sleep(0.1)
+        return False
 
     # --- infrastructure ------------------------------------------------------
     def start_kafka(self) -> None:
@@ -171,7 +175,7 @@ class Stack:
         try:
             client.admin.command("ping")
         except Exception as exc:
-            raise RuntimeError(f"MongoDB-protocol server did not come up: {exc}\n{self.log_tail('mongodb')}") from exc
+            raise StackError(f"MongoDB-protocol server did not come up: {exc}\n{self.log_tail('mongodb')}") from exc
         finally:
             client.close()
 
@@ -182,19 +186,24 @@ class Stack:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=5000)
             try:
                 await admin.start()
-                existing = set(await admin.list_topics())
-                missing = [t for t in ALL_TOPICS if t.name not in existing]
-                if missing:
-                    await admin.create_topics(
-                        [
-                            NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
-                            for t in missing
-                        ]
-                    )
-                return
+                missing = [t for t in ALL_TOPICS if t.name not in set(await admin.list_topics())]
+                if not missing:
+                    return
+                # Errors come back per topic, not raised: check again on the next round.
+                await admin.create_topics(
+                    [
+                        NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
+                        for t in missing
+                    ]
+                )
+                if time.monotonic() > deadline:
+                    raise StackError(f"topics not created: {[t.name for t in missing]}")
+                await asyncio.sleep(0.5)
+            except StackError:
+                raise
             except Exception:
                 if time.monotonic() > deadline or self.pid("kafka") is None:
-                    raise RuntimeError(f"Kafka did not come up\n{self.log_tail('kafka')}") from None
+                    raise StackError(f"Kafka did not come up\n{self.log_tail('kafka')}") from None
                 await asyncio.sleep(1)
             finally:
                 await admin.close()
@@ -218,14 +227,14 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid(service) is None:
-                raise RuntimeError(f"{service} exited\n{self.log_tail(service)}")
+                raise StackError(f"{service} exited\n{self.log_tail(service)}")
             try:
                 if httpx.get(f"{self.service_url(service)}/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"{service} not ready after {timeout}s\n{self.log_tail(service)}")
+        raise StackError(f"{service} not ready after {timeout}s\n{self.log_tail(service)}")
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
@@ -256,6 +265,28 @@ def ensure_kafka_jars() -> None:
 
 def _java(*options: str) -> list[str]:
     return ["java", *options, f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}", "-cp", f"{KAFKA_LIB}/*"]
+
+
+MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd"}
+
+
+def _alive(pid: int, marker: str) -> bool:
+    """True if `pid` is a live process whose command line contains `marker`."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return marker.encode() in cmdline.read()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _reap(pid: int) -> None:

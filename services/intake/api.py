@@ -34,22 +34,22 @@ IdentityNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit
 class ApplicantIn(BaseModel):
     name: str = Field(min_length=2, max_length=120, examples=["Nguyễn Văn An"])
     phone: Phone
-    email: str | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     identity_number: IdentityNumber
 
 
 class ComponentIn(BaseModel):
-    name: str = Field(examples=["Tờ khai đăng ký khai sinh"])
+    name: str = Field(min_length=1, max_length=300, examples=["Tờ khai đăng ký khai sinh"])
     form: str = Field(pattern="^(electronic|paper|e_data_store)$")
     content_base64: str | None = Field(default=None, description="The file, for electronic components.")
 
 
 class SubmitDossier(BaseModel):
-    procedure_code: str = Field(examples=["1.001193"])
-    commune_code: str = Field(description="Receiving unit's agency code.", examples=["H40.101"])
+    procedure_code: str = Field(max_length=40, examples=["1.001193"])
+    commune_code: str = Field(max_length=40, description="Receiving unit's agency code.", examples=["H40.101"])
     channel: Channel
     applicant: ApplicantIn
-    components: list[ComponentIn]
+    components: list[ComponentIn] = Field(max_length=50)
 
 
 LocalTime = Annotated[datetime, AfterValidator(local)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
@@ -14,6 +15,7 @@ from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, context_from_car
 from . import domain, store
 from .settings import settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["payment"])
 
 
@@ -34,6 +36,12 @@ async def gateway_callback(callback: domain.GatewayCallback, runtime: RuntimeDep
         paid_at = utcnow()
         changes = {"transaction_id": callback.transaction_id, "paid_at": paid_at}
         if not await store.mark_paid(tx, callback.reference, changes):
+            if await store.record_extra_payment(tx, callback.reference, changes):
+                log.error(
+                    "fee paid twice; second transaction recorded for refund",
+                    extra={"fields": {"reference": callback.reference, "transaction": callback.transaction_id}},
+                )
+                return {"result": "already paid by another transaction; recorded for refund"}
             return {"result": "already confirmed"}
         tx.emit(
             PaymentCompleted(

@@ -45,7 +45,7 @@ def checksum(fields: list[str], secret: str) -> str:
 
 
 def verify(callback: GatewayCallback, secret: str) -> bool:
-    return hmac.compare_digest(checksum(callback.signed_fields(), secret), callback.checksum)
+    return hmac.compare_digest(checksum(callback.signed_fields(), secret).encode(), callback.checksum.encode())
 
 
 def reference_for(dossier_code: str) -> str:

@@ -36,3 +36,16 @@ async def mark_paid(tx: Tx, reference: str, update: dict[str, Any]) -> bool:
 
 async def pending(runtime: Runtime, limit: int = 200) -> list[dict[str, Any]]:
     return await runtime.store.db[PAYMENTS].find({"state": PENDING}).limit(limit).to_list()
+
+
+async def record_extra_payment(tx: Tx, reference: str, transaction: dict[str, Any]) -> bool:
+    """Keep a second, different successful transaction for an already-paid fee (to refund).
+
+    Returns False when `transaction` is the one that paid it (a repeated callback).
+    """
+    result = await tx.db[PAYMENTS].update_one(
+        {"reference": reference, "transaction_id": {"$ne": transaction["transaction_id"]}},
+        {"$addToSet": {"extra_transactions": transaction}},
+        session=tx.session,
+    )
+    return result.matched_count == 1

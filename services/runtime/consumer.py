@@ -10,12 +10,14 @@ and the others flow on. Offsets are committed only after all of this.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from motcua_contracts import Envelope, Event, dead_letter_topic
@@ -23,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
 
 from .logs import current_dossier
 from .outbox import OutboxRelay
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any, Tx], Awaitable[None]]
 Item = tuple[ConsumerRecord, Envelope, Event]
 DLQ_REASON = "motcua-dlq-reason"
+# Set on events replayed from a dead-letter topic: only that service takes them again.
+REPLAY_FOR = "motcua-replay-for"
 
 
 class EventConsumer:
@@ -55,6 +60,7 @@ class EventConsumer:
         self.topics = sorted({event_type.TOPIC.name for event_type in handlers})
         self.store, self.broker, self.relay, self.settings = store, broker, relay, settings
         self.state = state  # collection keyed by dossier code, read for a whole batch at once
+        self.outage_pauses = 0
         self.tracer = trace.get_tracer(f"motcua.{service}")
 
     def subscribe(self) -> None:
@@ -62,7 +68,18 @@ class EventConsumer:
             return
 
         async def on_batch(message: KafkaMessage) -> None:
-            await self.handle(message.raw_message)
+            try:
+                await self.handle(message.raw_message)
+            except Exception:
+                # Database or broker trouble: rewind to the batch's first records and try
+                # again after a pause, rather than let the next commit skip this batch.
+                self.outage_pauses += 1
+                pause = min(30.0, self.settings.retry_backoff_s * 2 ** min(self.outage_pauses, 8))
+                log.exception("batch not applied; will retry from the same offsets in %.1fs", pause)
+                await message.nack()
+                await asyncio.sleep(pause)
+                return
+            self.outage_pauses = 0
             await message.ack()
 
         self.broker.subscriber(
@@ -79,8 +96,11 @@ class EventConsumer:
     async def handle(self, records: tuple[ConsumerRecord, ...]) -> None:
         items: list[Item] = []
         for record in records:
+            replay_for = _headers(record).get(REPLAY_FOR)
+            if replay_for is not None and replay_for != self.service:
+                continue  # replayed from another service's dead letters; handled here already
             try:
-                envelope = Envelope.model_validate_json(record.value)
+                envelope = Envelope.model_validate_json(record.value or b"")
                 if envelope.type not in self.handlers:
                     continue  # another consumer's event, or a newer type we don't need
                 items.append((record, envelope, envelope.payload()))
@@ -90,18 +110,27 @@ class EventConsumer:
             return
         try:
             await self.apply(items)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise
             log.warning("batch of %d failed; retrying its events one by one", len(items), exc_info=True)
             for item in items:
                 await self.apply_one_or_dead_letter(item)
 
     async def apply_one_or_dead_letter(self, item: Item) -> None:
+        """Retry one event with backoff; park it if its handler keeps failing.
+
+        Outages (database or broker unreachable) are not the event's fault: they
+        propagate, and the whole batch is retried later from the same offsets.
+        """
         attempts = self.settings.retry_attempts
         for attempt in range(1, attempts + 1):
             try:
                 await self.apply([item])
                 return
             except Exception as exc:
+                if is_outage(exc):
+                    raise
                 if attempt == attempts:
                     await self.dead_letter(item[0], f"handler failed {attempts} times: {_short(exc)}")
                     return
@@ -155,7 +184,7 @@ class EventConsumer:
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         """Park `record` unchanged on this service's dead-letter topic, with why and where from."""
-        headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}
+        headers = _headers(record)
         headers |= {
             DLQ_REASON: reason,
             "motcua-dlq-service": self.service,
@@ -164,11 +193,32 @@ class EventConsumer:
             "motcua-dlq-offset": str(record.offset),
             "motcua-dlq-time": datetime.now(UTC).isoformat(),
         }
-        await self.broker.publish(record.value, dead_letter_topic(self.service).name, key=record.key, headers=headers)
+        topic = dead_letter_topic(self.service).name
+        for attempt in itertools.count():  # never acknowledge an event that is neither handled nor parked
+            try:
+                await self.broker.publish(record.value, topic, key=record.key, headers=headers)
+                break
+            except Exception:
+                log.warning("dead-letter topic unavailable; retrying", exc_info=True)
+                await asyncio.sleep(min(30.0, self.settings.retry_backoff_s * 2 ** min(attempt, 8)))
         log.error(
             "event dead-lettered",
             extra={"fields": {"reason": reason, "topic": record.topic, "offset": record.offset}},
         )
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for failures of the database or broker, which retrying later can cure."""
+    if isinstance(exc, ConnectionFailure | ExecutionTimeout | WTimeoutError | KafkaError):
+        return True
+    return isinstance(exc, PyMongoError) and (
+        exc.has_error_label("TransientTransactionError") or exc.has_error_label("UnknownTransactionCommitResult")
+    )
+
+
+def _headers(record: ConsumerRecord) -> dict[str, str]:
+    """Record headers as text (Kafka allows null header values)."""
+    return {key: (value or b"").decode(errors="replace") for key, value in record.headers or ()}
 
 
 def _short(exc: Exception, limit: int = 500) -> str:

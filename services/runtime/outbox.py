@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -16,11 +17,15 @@ from .store import OUTBOX
 
 log = logging.getLogger(__name__)
 BATCH = 500
+UNPUBLISHED = "outbox_unpublishable"
+# Errors no retry can cure; anything else (broker away, leader moving) is retried.
+UNPUBLISHABLE = (MessageSizeTooLargeError, TypeError, ValueError)
 
 
 class OutboxRelay:
     def __init__(self, db: AsyncDatabase, broker: KafkaBroker) -> None:
         self.outbox = db[OUTBOX]
+        self.unpublished = db[UNPUBLISHED]
         self.broker = broker
         self._wake = asyncio.Event()
 
@@ -49,12 +54,30 @@ class OutboxRelay:
         if not entries:
             return 0
         # Enqueue in order (send order is partition order), then wait for every ack.
-        pending = [
-            await self.broker.publish(
-                e["value"], e["topic"], key=e["key"].encode(), headers=e["headers"], no_confirm=True
-            )
-            for e in entries
-        ]
+        pending, done = [], []
+        for entry in entries:
+            try:
+                pending.append(
+                    await self.broker.publish(
+                        entry["value"],
+                        entry["topic"],
+                        key=entry["key"].encode(),
+                        headers=entry["headers"],
+                        no_confirm=True,
+                    )
+                )
+            except UNPUBLISHABLE as exc:
+                await self.set_aside(entry, exc)
+            done.append(entry["_id"])
         await asyncio.gather(*pending)
-        await self.outbox.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
+        await self.outbox.delete_many({"_id": {"$in": done}})
         return len(entries)
+
+    async def set_aside(self, entry: dict, exc: Exception) -> None:
+        """Move an event the broker can never take out of the way of the others, for an operator."""
+        log.error(
+            "event can never be published; moved to %s",
+            UNPUBLISHED,
+            extra={"fields": {"event_id": entry["_id"], "topic": entry["topic"], "error": repr(exc)}},
+        )
+        await self.unpublished.replace_one({"_id": entry["_id"]}, entry | {"error": repr(exc)}, upsert=True)

@@ -16,7 +16,7 @@ from typing import Annotated, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from motcua_contracts import Event
 from opentelemetry import trace
@@ -107,6 +107,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def http_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title=f"motcua {runtime.name}", version="0.1.0")
     app.state.runtime = runtime
+    limit = runtime.settings.max_body_bytes
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(request: Request, call_next: Callable) -> Response:
+        length = request.headers.get("content-length")
+        if request.method in ("POST", "PUT", "PATCH") and length is None:
+            return JSONResponse({"detail": "a Content-Length header is required"}, status_code=411)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
+        return await call_next(request)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     retry_backoff_s: float = 0.2
     # Walking-skeleton mode: stand-ins for humans (auto-approval, sandbox payer).
     skeleton_mode: bool = True
+    # Larger HTTP request bodies are refused with 413 before they are read.
+    max_body_bytes: int = 32 * 1024 * 1024
     # The service's own database; defaults to `motcua_<service>`.
     database: str | None = None
 

@@ -36,7 +36,7 @@ def setup_tracing(service: str, settings: ServiceSettings) -> TracerProvider:
 
 def context_from_headers(headers: Iterable[tuple[str, bytes]]) -> Context:
     """The trace context an event was published with."""
-    return context_from_carrier({key: value.decode(errors="replace") for key, value in headers or ()})
+    return context_from_carrier({key: (value or b"").decode(errors="replace") for key, value in headers or ()})
 
 
 def context_from_carrier(carrier: dict[str, str]) -> Context:

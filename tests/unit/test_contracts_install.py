@@ -18,7 +18,8 @@ PYDANTIC_AND_ITS_DEPENDENCIES = {
 
 def test_contracts_install_into_an_empty_virtualenv_with_pydantic_only(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run(["uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), str(ROOT / "contracts")], check=True)
     frozen = subprocess.run(
