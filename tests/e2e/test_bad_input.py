@@ -52,6 +52,8 @@ GOOD = {
             "not valid base64",
         ),
         ({"channel": "carrier-pigeon"}, 422, "channel"),
+        ({"applicant": {**GOOD["applicant"], "email": "a" * 300 + "@example.vn"}}, 422, "email"),
+        ({"components": [{"name": "x" * 301, "form": "paper"}, *GOOD["components"]]}, 422, "name"),
     ],
 )
 def test_bad_submission_is_refused_with_a_reason_and_stores_nothing(
