@@ -45,12 +45,14 @@ FAKE_PDF = b"%PDF-1.7\n% motcua sample component\n"
 
 
 def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict]) -> dict[str, Any]:
+    procedures = [p for p in procedures if p["online_level"] != "information"]
     procedure = rng.choices(procedures, weights=[PROCEDURE_WEIGHT.get(p["field"], 1) for p in procedures])[0]
     channel = rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0]
     online = channel.startswith("online")
     components = []
-    for name in procedure["components"]:
-        if rng.random() < 0.15:
+    for component in procedure["components"]:
+        name = component["name"]
+        if component["reusable"] and rng.random() < 0.3:
             components.append({"name": name, "form": "e_data_store"})
         elif online:
             content = FAKE_PDF + rng.randbytes(rng.randint(500, 3000))

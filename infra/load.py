@@ -53,7 +53,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
     async with httpx.AsyncClient(
         base_url=intake, timeout=30, limits=httpx.Limits(max_connections=CONNECTIONS)
     ) as client:
-        procedures = (await client.get("/procedures")).raise_for_status().json()
+        procedures = (await client.get("/procedures")).raise_for_status().json()["procedures"]
         communes = (await client.get("/communes")).raise_for_status().json()[: args.communes]
         watcher = asyncio.create_task(watch_completions(stack, completed, summary))
         await asyncio.sleep(1)  # let the watcher take its position at the end of the topic

@@ -6,16 +6,18 @@ import base64
 import binascii
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from motcua_contracts import Applicant, ComponentReceived, DossierReceived
 from motcua_contracts.events import Channel
 from opentelemetry.trace import SpanKind
 from pydantic import AfterValidator, BaseModel, Field
 
 from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, utcnow
+from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
 
@@ -24,8 +26,19 @@ from .settings import settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"])
-PROCEDURES = domain.load_procedures()
-COMMUNES = domain.load_communes()
+
+
+@dataclass
+class Catalogue:
+    """The procedure catalogue as loaded from the store at start, and the units."""
+
+    version: str = ""
+    procedures: dict[str, domain.Procedure] = field(default_factory=dict)
+    communes: dict[str, domain.Unit] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+
+catalogue = Catalogue()
 
 Phone = Annotated[str, Field(pattern=r"^0\d{9}$", examples=["0912345678"])]
 IdentityNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit citizen identity number.")]
@@ -67,31 +80,53 @@ class Receipt(BaseModel):
 
 
 @router.get("/procedures")
-async def list_procedures() -> list[dict]:
-    return [vars(p) for p in PROCEDURES.values()]
+async def list_procedures(
+    q: str = "",
+    field_name: Annotated[str | None, Query(alias="field")] = None,
+    level: str | None = None,
+    online_level: str | None = None,
+) -> dict:
+    """List and search the catalogue; `q` ignores diacritics and case ("dang ky khai sinh")."""
+    found = domain.search(catalogue.procedures, q, field=field_name, level=level, online_level=online_level)
+    return {"version": catalogue.version, "count": len(found), "procedures": [p.as_row() for p in found]}
+
+
+@router.get("/procedures/{code}")
+async def get_procedure(code: str) -> dict:
+    procedure = catalogue.procedures.get(code)
+    if procedure is None:
+        raise HTTPException(404, f"unknown procedure {code!r}")
+    return procedure.as_row() | {"catalogue_version": catalogue.version}
 
 
 @router.get("/communes")
 async def list_communes() -> list[dict]:
-    return [vars(c) for c in COMMUNES.values()]
+    return [vars(c) for c in catalogue.communes.values()]
 
 
 @router.post("/dossiers", status_code=201)
 async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt:
     """Receive a dossier; answers with its code, due date and receipt slip number."""
-    procedure = PROCEDURES.get(request.procedure_code)
+    procedure = catalogue.procedures.get(request.procedure_code)
     if procedure is None:
         raise HTTPException(404, f"unknown procedure {request.procedure_code!r}")
-    if request.commune_code not in COMMUNES:
+    if not procedure.takes_dossiers:
+        raise HTTPException(422, f"procedure {procedure.code!r} is information only and takes no dossier")
+    if request.commune_code not in catalogue.communes:
         raise HTTPException(404, f"unknown commune {request.commune_code!r}")
     missing = domain.missing_components(procedure, [c.name for c in request.components])
     if missing:
         raise HTTPException(422, {"message": "required components are missing", "missing": missing})
+    reusable = {c.name for c in procedure.components if c.reusable}
+    if not_reusable := [c.name for c in request.components if c.form == "e_data_store" and c.name not in reusable]:
+        raise HTTPException(
+            422, {"message": "these components cannot come from the e-data store", "components": not_reusable}
+        )
     components = [_component(c) for c in request.components]
 
     async def receive(tx: Tx) -> Receipt:
         received_at = utcnow()
-        local_day = received_at.astimezone(domain.LOCAL_TZ).date()
+        local_day = local(received_at).date()
         code = domain.dossier_code(
             request.commune_code, local_day, await store.next_sequence(tx, request.commune_code, local_day)
         )
@@ -100,7 +135,7 @@ async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt
             receipt_number=f"BN-{code}",
             procedure_name=procedure.name,
             received_at=received_at,
-            due_at=domain.due_at(received_at, procedure.working_days),
+            due_at=domain.due_at(procedure, received_at, catalogue.calendar),
             fee_vnd=procedure.fee_vnd,
         )
         applicant = request.applicant

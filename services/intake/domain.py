@@ -1,22 +1,30 @@
-"""Intake rules (tiếp nhận hồ sơ): catalogue, dossier codes, due dates. No I/O here.
-
-Skeleton rules: due dates count working days skipping weekends only; public
-holidays, cut-off hours and the full catalogue come with the intake rules.
-"""
+"""Intake rules (tiếp nhận hồ sơ): the procedure catalogue, dossier codes, due dates,
+search. No I/O here: data files are parsed by the functions that are given them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any, Literal
 
-from services.runtime.clock import LOCAL_TZ
+from services.runtime.calendar import DayKind, WorkCalendar
 
-OFFICE_CLOSES = time(17, 0)
 DATA = Path(__file__).parent / "data"
+OnlineLevel = Literal["full", "partial", "information"]
+Level = Literal["commune", "province", "inter_agency"]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A required component (thành phần hồ sơ); `reusable` if the e-data store may supply it."""
+
+    name: str
+    reusable: bool
 
 
 @dataclass(frozen=True)
@@ -26,9 +34,51 @@ class Procedure:
     code: str
     name: str
     field: str
-    working_days: int
+    level: Level
+    competent_unit: str
+    components: tuple[Component, ...]
+    processing_days: int
+    processing_kind: DayKind
+    cutoff: time
     fee_vnd: int
-    components: tuple[str, ...]
+    online_level: OnlineLevel
+    workflow: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Procedure:
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            field=row["field"],
+            level=row["level"],
+            competent_unit=row["competent_unit"],
+            components=tuple(Component(**c) for c in row["components"]),
+            processing_days=row["processing"]["days"],
+            processing_kind=row["processing"]["kind"],
+            cutoff=time.fromisoformat(row["cutoff"]),
+            fee_vnd=row["fee"].get("amount_vnd", 0) if row["fee"]["kind"] == "fixed" else 0,
+            online_level=row["online_level"],
+            workflow=row["workflow"],
+        )
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "field": self.field,
+            "level": self.level,
+            "competent_unit": self.competent_unit,
+            "components": [{"name": c.name, "reusable": c.reusable} for c in self.components],
+            "processing": {"days": self.processing_days, "kind": self.processing_kind},
+            "cutoff": self.cutoff.strftime("%H:%M"),
+            "fee": {"kind": "fixed", "amount_vnd": self.fee_vnd} if self.fee_vnd else {"kind": "free"},
+            "online_level": self.online_level,
+            "workflow": self.workflow,
+        }
+
+    @property
+    def takes_dossiers(self) -> bool:
+        return self.online_level != "information"
 
 
 @dataclass(frozen=True)
@@ -39,14 +89,33 @@ class Unit:
     name: str
 
 
-def load_procedures() -> dict[str, Procedure]:
-    rows = json.loads((DATA / "procedures.json").read_text(encoding="utf-8"))
-    return {row["code"]: Procedure(**{**row, "components": tuple(row["components"])}) for row in rows}
+def parse_catalogue(text: str) -> tuple[str, dict[str, Procedure]]:
+    """(version, procedures by code) from the catalogue file's JSON."""
+    document = json.loads(text)
+    return document["version"], {row["code"]: Procedure.from_row(row) for row in document["procedures"]}
 
 
-def load_communes() -> dict[str, Unit]:
-    units = json.loads((DATA / "units.json").read_text(encoding="utf-8"))
-    return {row["code"]: Unit(**row) for row in units["communes"]}
+def parse_units(text: str) -> dict[str, Unit]:
+    return {row["code"]: Unit(**row) for row in json.loads(text)["communes"]}
+
+
+def fold(text: str) -> str:
+    """Lower case without Vietnamese diacritics: "Đăng ký" -> "dang ky"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def search(procedures: dict[str, Procedure], query: str = "", **filters: str | None) -> list[Procedure]:
+    """Procedures whose code, name or field contain every word of `query`, diacritics and case ignored."""
+    words = fold(query).split()
+    found = []
+    for procedure in procedures.values():
+        haystack = fold(f"{procedure.code} {procedure.name} {procedure.field}")
+        if all(w in haystack for w in words) and all(
+            getattr(procedure, key) == value for key, value in filters.items() if value is not None
+        ):
+            found.append(procedure)
+    return found
 
 
 def dossier_code(unit_code: str, day: date, sequence: int) -> str:
@@ -54,20 +123,9 @@ def dossier_code(unit_code: str, day: date, sequence: int) -> str:
     return f"{unit_code}-{day:%y%m%d}-{sequence:04d}"
 
 
-def add_working_days(start: date, days: int) -> date:
-    """The day `days` working days after `start` (the start day itself is not counted)."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def due_at(received_at: datetime, working_days: int) -> datetime:
-    """Appointment time: end of office hours on the last working day of the period."""
-    local = received_at.astimezone(LOCAL_TZ)
-    return datetime.combine(add_working_days(local.date(), working_days), OFFICE_CLOSES, LOCAL_TZ)
+def due_at(procedure: Procedure, received_at: datetime, calendar: WorkCalendar) -> datetime:
+    """Appointment time (ngày hẹn trả) by the procedure's processing time and cut-off hour."""
+    return calendar.due_at(received_at, procedure.processing_days, procedure.processing_kind, procedure.cutoff)
 
 
 def identity_hash(identity_number: str, key: str) -> str:
@@ -76,4 +134,5 @@ def identity_hash(identity_number: str, key: str) -> str:
 
 
 def missing_components(procedure: Procedure, provided: list[str]) -> list[str]:
-    return [name for name in procedure.components if name not in set(provided)]
+    given = set(provided)
+    return [c.name for c in procedure.components if c.name not in given]

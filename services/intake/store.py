@@ -39,3 +39,30 @@ async def save_dossier(tx: Tx, dossier: dict[str, Any], receipt: dict[str, Any])
 
 async def find_receipt(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
     return await runtime.store.db[RECEIPTS].find_one({"dossier_code": dossier_code}, {"_id": 0})
+
+
+PROCEDURES = "procedures"
+CATALOGUE = "catalogue"  # one document: the version of the catalogue in PROCEDURES
+
+
+async def seed_catalogue(runtime: Runtime, version: str, rows: list[dict[str, Any]]) -> bool:
+    """Load a catalogue version into the store unless it is there already; True if loaded."""
+    db = runtime.store.db
+    current = await db[CATALOGUE].find_one({"_id": "current"})
+    if current and current["version"] == version:
+        return False
+
+    async def replace(session: Any) -> None:
+        await db[PROCEDURES].delete_many({}, session=session)
+        await db[PROCEDURES].insert_many([{"_id": r["code"], **r} for r in rows], session=session)
+        await db[CATALOGUE].replace_one({"_id": "current"}, {"version": version}, upsert=True, session=session)
+
+    await runtime.store.transaction(replace)
+    return True
+
+
+async def catalogue_rows(runtime: Runtime) -> tuple[str, list[dict[str, Any]]]:
+    db = runtime.store.db
+    current = await db[CATALOGUE].find_one({"_id": "current"})
+    rows = await db[PROCEDURES].find({}, {"_id": 0}).to_list()
+    return (current or {}).get("version", ""), rows

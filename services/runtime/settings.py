@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     skeleton_mode: bool = True
     # Larger HTTP request bodies are refused with 413 before they are read.
     max_body_bytes: int = 32 * 1024 * 1024
+    # Official days off and make-up working days beyond the statutory calendar (JSON).
+    calendar_file: str | None = None
     # The service's own database; defaults to `motcua_<service>`.
     database: str | None = None
 

@@ -28,7 +28,7 @@ async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> l
     (each with the `identity_number` it was submitted with, which the platform never echoes)."""
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
-        procedures = (await client.get("/procedures")).json()
+        procedures = (await client.get("/procedures")).json()["procedures"]
         communes = (await client.get("/communes")).json()
         start = time.monotonic()
 

@@ -32,8 +32,8 @@ GOOD = {
             "form": "electronic",
             "content_base64": base64.b64encode(b"%PDF-1.7 test").decode(),
         },
-        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "paper"},
-        {"name": "Bản vẽ thiết kế xây dựng", "form": "e_data_store"},
+        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "e_data_store"},
+        {"name": "Bản vẽ thiết kế xây dựng", "form": "paper"},
     ],
 }
 
@@ -52,6 +52,12 @@ GOOD = {
             "not valid base64",
         ),
         ({"channel": "carrier-pigeon"}, 422, "channel"),
+        ({"procedure_code": "1.000954", "components": []}, 422, "information only"),
+        (
+            {"components": [*GOOD["components"][:2], {"name": "Bản vẽ thiết kế xây dựng", "form": "e_data_store"}]},
+            422,
+            "cannot come from the e-data store",
+        ),
         ({"applicant": {**GOOD["applicant"], "email": "a" * 300 + "@example.vn"}}, 422, "email"),
         ({"components": [{"name": "x" * 301, "form": "paper"}, *GOOD["components"]]}, 422, "name"),
     ],
@@ -65,6 +71,13 @@ def test_bad_submission_is_refused_with_a_reason_and_stores_nothing(
     assert response.status_code == status
     assert message in response.text
     assert dossiers.count_documents({}) == before
+
+
+def test_catalogue_search_over_http_ignores_diacritics(stack: Stack) -> None:
+    response = httpx.get(f"{stack.service_url('intake')}/procedures", params={"q": "dang ky khai sinh"}, timeout=10)
+    assert response.status_code == 200
+    assert "Đăng ký khai sinh" in [p["name"] for p in response.json()["procedures"]]
+    assert response.json()["version"]
 
 
 def test_good_submission_returns_code_due_date_and_receipt(stack: Stack) -> None:

@@ -22,26 +22,6 @@ def test_dossier_code_has_unit_date_and_four_digit_sequence() -> None:
     assert intake.dossier_code("H40.101", date(2026, 11, 23), 7) == "H40.101-261123-0007"
 
 
-@pytest.mark.parametrize(
-    ("received_local", "days", "due_day"),
-    [
-        (datetime(2026, 11, 23, 9), 1, date(2026, 11, 24)),  # Monday → Tuesday
-        (datetime(2026, 11, 27, 9), 1, date(2026, 11, 30)),  # Friday → Monday, weekend skipped
-        (datetime(2026, 11, 28, 9), 1, date(2026, 11, 30)),  # received Saturday: first day not counted
-        (datetime(2026, 11, 23, 9), 15, date(2026, 12, 14)),  # three working weeks
-    ],
-)
-def test_due_date_counts_working_days_from_the_day_after(received_local: datetime, days: int, due_day: date) -> None:
-    due = intake.due_at(received_local.replace(tzinfo=intake.LOCAL_TZ), days)
-    assert due.date() == due_day
-    assert (due.hour, due.minute) == (17, 0)
-
-
-def test_late_evening_utc_is_next_day_in_vietnam() -> None:
-    # 18:30 UTC Monday is 01:30 Tuesday in Vietnam: one working day later is Wednesday.
-    assert intake.due_at(datetime(2026, 11, 23, 18, 30, tzinfo=UTC), 1).date() == date(2026, 11, 25)
-
-
 def test_outcome_compares_finishing_date_with_appointment_date() -> None:
     due = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 17:00 local
     assert routing.classify(datetime(2026, 11, 23, 3, tzinfo=UTC), due) == "early"

@@ -1,0 +1,87 @@
+"""The legal working calendar (lịch làm việc) and deadline arithmetic.
+
+Statutory public holidays, lunar ones and each year's official day swaps come from
+the `holidays` library (Vietnam); a province's own decisions, or a year the library
+does not know yet, come from a calendar file (`MOTCUA_CALENDAR_FILE`, JSON):
+
+    {"days_off": ["2027-02-05"], "working_days": ["2027-01-30"]}
+
+Rules (Civil Code and the one-stop rules): the day of receipt is not counted; a
+dossier received after the cut-off hour, outside office hours or on a non-working
+day counts as received on the next working day; a period in calendar days that ends
+on a non-working day ends on the next working day; results are due at the end of
+office hours.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import holidays
+
+from .clock import LOCAL_TZ
+
+DayKind = Literal["working", "calendar"]
+OFFICE_OPENS = time(7, 0)
+OFFICE_CLOSES = time(17, 0)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    days_off: frozenset[date] = field(default_factory=frozenset)
+    working_days: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> WorkCalendar:
+        if path is None:
+            return cls()
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(
+            days_off=frozenset(date.fromisoformat(d) for d in data.get("days_off", [])),
+            working_days=frozenset(date.fromisoformat(d) for d in data.get("working_days", [])),
+        )
+
+    @cached_property
+    def _statutory(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("VN")
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_days:
+            return True
+        if day in self.days_off or day in self._statutory:
+            return False
+        return day.weekday() < 5 or day in self._statutory.weekend_workdays
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day after `day`."""
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def receipt_day(self, received_at: datetime, cutoff: time = OFFICE_CLOSES) -> date:
+        """The day a dossier counts as received on (local time)."""
+        local = received_at.astimezone(LOCAL_TZ)
+        in_hours = OFFICE_OPENS <= local.time() < min(cutoff, OFFICE_CLOSES)
+        if self.is_working_day(local.date()) and (in_hours or local.time() < OFFICE_OPENS):
+            return local.date()
+        return self.next_working_day(local.date())
+
+    def due_at(
+        self, received_at: datetime, days: int, kind: DayKind = "working", cutoff: time = OFFICE_CLOSES
+    ) -> datetime:
+        """Appointment time for a dossier taking `days` working or calendar days."""
+        day = self.receipt_day(received_at, cutoff)
+        if kind == "working":
+            for _ in range(days):
+                day = self.next_working_day(day)
+        else:
+            day += timedelta(days=days)
+            if not self.is_working_day(day):
+                day = self.next_working_day(day)
+        return datetime.combine(day, OFFICE_CLOSES, LOCAL_TZ)

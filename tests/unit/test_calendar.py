@@ -1,0 +1,68 @@
+"""Due dates by the legal rules, pinned on real 2026 dates (Tết, 30/4–1/5, 2/9, swaps)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from services.runtime.calendar import WorkCalendar
+from services.runtime.clock import LOCAL_TZ
+
+CALENDAR = WorkCalendar()
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=LOCAL_TZ)
+
+
+@pytest.mark.parametrize(
+    ("received", "days", "due"),
+    [
+        (at(2026, 11, 16, 9), 1, date(2026, 11, 17)),  # Monday → Tuesday: the day of receipt is not counted
+        (at(2026, 11, 20, 9), 1, date(2026, 11, 23)),  # Friday → Monday, weekend skipped
+        (at(2026, 2, 13, 10), 1, date(2026, 2, 23)),  # Friday before Tết: 16–20 Feb off, back Monday 23
+        (at(2026, 2, 12, 10), 3, date(2026, 2, 24)),  # Thursday: Fri 13, Mon 23, Tue 24
+        (at(2026, 4, 29, 9), 1, date(2026, 5, 4)),  # 30/4 and 1/5 off, then the weekend
+        (at(2026, 4, 24, 9), 1, date(2026, 4, 28)),  # Hùng Kings (Sun 26/4, lunar 10/3) moved to Mon 27/4
+        (at(2026, 8, 21, 10), 1, date(2026, 8, 22)),  # Saturday 22/8 is a make-up working day...
+        (at(2026, 8, 28, 10), 1, date(2026, 9, 3)),  # ...for Monday 31/8; then 1/9 and 2/9 National Day
+        (at(2026, 11, 20, 9), 2, date(2026, 11, 25)),  # 24/11, Vietnamese Culture Day, is off
+    ],
+)
+def test_working_day_periods(received: datetime, days: int, due: date) -> None:
+    result = CALENDAR.due_at(received, days, "working")
+    assert (result.date(), result.time()) == (due, time(17, 0))
+
+
+def test_after_the_cut_off_hour_a_dossier_counts_as_received_the_next_working_day() -> None:
+    monday_4pm = at(2026, 11, 16, 16)
+    assert CALENDAR.due_at(monday_4pm, 1, "working").date() == date(2026, 11, 17)
+    assert CALENDAR.due_at(monday_4pm, 1, "working", cutoff=time(15, 0)).date() == date(2026, 11, 18)
+
+
+def test_outside_office_hours_and_on_days_off_counts_from_the_next_working_day() -> None:
+    assert CALENDAR.receipt_day(at(2026, 11, 16, 18)) == date(2026, 11, 17)  # Monday evening
+    assert CALENDAR.receipt_day(at(2026, 11, 16, 6)) == date(2026, 11, 16)  # early morning, same day
+    assert CALENDAR.receipt_day(at(2026, 11, 21, 10)) == date(2026, 11, 23)  # Saturday
+    assert CALENDAR.receipt_day(at(2026, 2, 17, 10)) == date(2026, 2, 23)  # Tết
+    # Monday 23/11 18:00 → Tuesday 24/11 is a holiday → received Wednesday 25/11, due Thursday 26/11
+    assert CALENDAR.due_at(at(2026, 11, 23, 18), 1, "working").date() == date(2026, 11, 26)
+
+
+def test_calendar_day_periods_ending_on_a_day_off_end_on_the_next_working_day() -> None:
+    assert CALENDAR.due_at(at(2026, 11, 16, 9), 10, "calendar").date() == date(2026, 11, 26)
+    assert CALENDAR.due_at(at(2026, 11, 23, 10), 5, "calendar").date() == date(2026, 11, 30)  # Sat 28 → Mon 30
+    assert CALENDAR.due_at(at(2026, 2, 6, 10), 10, "calendar").date() == date(2026, 2, 23)  # 16/2 in Tết
+
+
+def test_a_province_calendar_file_adds_days_off_and_working_days(tmp_path: Path) -> None:
+    path = tmp_path / "calendar.json"
+    path.write_text(json.dumps({"days_off": ["2026-11-17"], "working_days": ["2026-11-21"]}))
+    calendar = WorkCalendar.load(path)
+    assert not calendar.is_working_day(date(2026, 11, 17))
+    assert calendar.is_working_day(date(2026, 11, 21))
+    assert calendar.due_at(at(2026, 11, 20, 9), 1, "working").date() == date(2026, 11, 21)
+    assert calendar.due_at(at(2026, 11, 16, 9), 1, "working").date() == date(2026, 11, 18)
