@@ -60,11 +60,11 @@ class Stack:
     def mongo_url(self) -> str:
         return f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=secantus"
 
-    def service_port(self, service: str) -> int:
-        return self.first_service_port + SERVICES.index(service)
+    def service_port(self, service: str, replica: int = 1) -> int:
+        return self.first_service_port + SERVICES.index(service) + 100 * (replica - 1)
 
-    def service_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.service_port(service)}"
+    def service_url(self, service: str, replica: int = 1) -> str:
+        return f"http://127.0.0.1:{self.service_port(service, replica)}"
 
     def trace_file(self, service: str) -> Path:
         return self.data / "traces" / f"{service}.jsonl"
@@ -90,7 +90,8 @@ class Stack:
             pid = int(self.pid_file(process).read_text())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _alive(pid, MARKERS[process] if process in MARKERS else f"services.{process}") else None
+        marker = MARKERS.get(process) or f"services.{process.split('-')[0]}"  # replicas: "intake-2"
+        return pid if _alive(pid, marker) else None
 
     def _spawn(self, process: str, command: list[str], env: dict[str, str] | None = None) -> int:
         for folder in ("logs", "run", "traces"):
@@ -209,32 +210,35 @@ class Stack:
                 await admin.close()
 
     # --- services ------------------------------------------------------------
-    def service_env(self, service: str) -> dict[str, str]:
+    def service_env(self, service: str, replica: int = 1) -> dict[str, str]:
         return {
             "MOTCUA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "MOTCUA_MONGO_URL": self.mongo_url,
-            "MOTCUA_HTTP_PORT": str(self.service_port(service)),
+            "MOTCUA_HTTP_PORT": str(self.service_port(service, replica)),
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
             "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
             "MOTCUA_CALLBACK_URL": f"{self.service_url('payment')}/payments/ipn",
         }
 
-    def start_service(self, service: str) -> None:
-        if not self.pid(service):
-            self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.service_env(service))
+    def start_service(self, service: str, replica: int = 1) -> None:
+        """Start a service process; replicas beyond the first join the same consumer group."""
+        process = replica_name(service, replica)
+        if not self.pid(process):
+            self._spawn(process, [sys.executable, "-m", f"services.{service}"], self.service_env(service, replica))
 
-    def wait_ready(self, service: str, timeout: float = 90) -> None:
+    def wait_ready(self, service: str, timeout: float = 90, replica: int = 1) -> None:
+        process = replica_name(service, replica)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.pid(service) is None:
-                raise StackError(f"{service} exited\n{self.log_tail(service)}")
+            if self.pid(process) is None:
+                raise StackError(f"{process} exited\n{self.log_tail(process)}")
             try:
-                if httpx.get(f"{self.service_url(service)}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{self.service_url(service, replica)}/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise StackError(f"{service} not ready after {timeout}s\n{self.log_tail(service)}")
+        raise StackError(f"{process} not ready after {timeout}s\n{self.log_tail(process)}")
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
@@ -249,11 +253,12 @@ class Stack:
             self.wait_ready(service)
 
     def down(self) -> None:
-        for process in (*SERVICES, *INFRA):
+        """Stop every service process (replicas included), then the infrastructure."""
+        running = {path.stem for path in (self.data / "run").glob("*.pid")}
+        for process in sorted(running - set(INFRA)):
             self.stop(process)
-
-    def processes(self) -> tuple[str, ...]:
-        return (*INFRA, *SERVICES)
+        for process in INFRA:
+            self.stop(process)
 
 
 def ensure_kafka_jars() -> None:
@@ -268,6 +273,11 @@ def _java(*options: str) -> list[str]:
 
 
 MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd"}
+
+
+def replica_name(service: str, replica: int) -> str:
+    """Process name of a service replica: "intake", "intake-2", ..."""
+    return service if replica == 1 else f"{service}-{replica}"
 
 
 def _alive(pid: int, marker: str) -> bool:

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from motcua_contracts import Applicant, ComponentReceived, DossierReceived
 from motcua_contracts.events import Channel
 from opentelemetry.trace import SpanKind
 from pydantic import AfterValidator, BaseModel, Field
+from pymongo.errors import DuplicateKeyError
 
-from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, utcnow
+from services.runtime import DOSSIER_ATTRIBUTE, Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
@@ -105,8 +106,21 @@ async def list_communes() -> list[dict]:
 
 
 @router.post("/dossiers", status_code=201)
-async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt:
-    """Receive a dossier; answers with its code, due date and receipt slip number."""
+async def submit_dossier(
+    request: SubmitDossier,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(min_length=8, max_length=200)] = None,
+) -> Receipt:
+    """Receive a dossier; answers with its code, due date and receipt slip number.
+
+    With an `Idempotency-Key` header, a retried or double-clicked submission gets
+    the first one's receipt (200) instead of creating a second dossier.
+    """
+    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    if idempotency_key and (earlier := await replayed(runtime, idempotency_key, request_hash)):
+        response.status_code = 200
+        return earlier
     procedure = catalogue.procedures.get(request.procedure_code)
     if procedure is None:
         raise HTTPException(404, f"unknown procedure {request.procedure_code!r}")
@@ -152,6 +166,8 @@ async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt
             "status": "received",
         }
         await store.save_dossier(tx, dossier, {"_id": receipt.receipt_number, **receipt.model_dump()})
+        if idempotency_key:
+            await store.remember_submission(tx, idempotency_key, request_hash, code)
         tx.emit(
             DossierReceived(
                 dossier_code=code,
@@ -173,11 +189,30 @@ async def submit_dossier(request: SubmitDossier, runtime: RuntimeDep) -> Receipt
         return receipt
 
     with runtime.tracer.start_as_current_span("intake receive dossier", kind=SpanKind.SERVER) as span:
-        receipt = await runtime.transact(receive)
+        try:
+            receipt = await runtime.transact(receive)
+        except DuplicateKeyError:
+            # The same key committed concurrently: answer with that submission's receipt.
+            if idempotency_key and (earlier := await replayed(runtime, idempotency_key, request_hash)):
+                response.status_code = 200
+                return earlier
+            raise
         token = current_dossier.set(receipt.dossier_code)
         log.info("dossier received", extra={"fields": {"procedure": procedure.code, "channel": request.channel}})
         current_dossier.reset(token)
         return receipt
+
+
+async def replayed(runtime: Runtime, key: str, request_hash: str) -> Receipt | None:
+    """The receipt of an earlier submission with this idempotency key, if any."""
+    earlier = await store.find_submission(runtime, key)
+    if earlier is None:
+        return None
+    if earlier["request_hash"] != request_hash:
+        raise HTTPException(409, "this Idempotency-Key was used for a different submission")
+    receipt = await store.find_receipt(runtime, earlier["dossier_code"])
+    assert receipt is not None  # written in the same transaction
+    return Receipt(**receipt)
 
 
 @router.get("/dossiers/{dossier_code}/receipt")

@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from services.runtime import Runtime, Tx
 
 DOSSIERS = "dossiers"
+SUBMISSIONS = "submissions"  # idempotency keys of submissions, with the dossier each created
 RECEIPTS = "receipts"
 SEQUENCES = "sequences"
 
@@ -66,3 +67,14 @@ async def catalogue_rows(runtime: Runtime) -> tuple[str, list[dict[str, Any]]]:
     current = await db[CATALOGUE].find_one({"_id": "current"})
     rows = await db[PROCEDURES].find({}, {"_id": 0}).to_list()
     return (current or {}).get("version", ""), rows
+
+
+async def remember_submission(tx: Tx, key: str, request_hash: str, dossier_code: str) -> None:
+    """Record the idempotency key with the dossier; a second use of the key fails the transaction."""
+    await tx.db[SUBMISSIONS].insert_one(
+        {"_id": key, "request_hash": request_hash, "dossier_code": dossier_code}, session=tx.session
+    )
+
+
+async def find_submission(runtime: Runtime, key: str) -> dict[str, Any] | None:
+    return await runtime.store.db[SUBMISSIONS].find_one({"_id": key})

@@ -1,0 +1,77 @@
+"""Intake against the real stack: idempotent submissions, and gap-free dossier codes
+with two intake replicas taking submissions in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+
+import httpx
+import pytest
+
+from infra.dossiers import make_dossier
+from infra.stack import Stack
+
+from .support import database
+
+pytestmark = pytest.mark.e2e
+
+
+async def catalogue(client: httpx.AsyncClient) -> tuple[list[dict], list[dict]]:
+    procedures = (await client.get("/procedures")).json()["procedures"]
+    return procedures, (await client.get("/communes")).json()
+
+
+async def test_retried_and_double_clicked_submissions_create_one_dossier(stack: Stack) -> None:
+    dossiers = database(stack, "intake")["dossiers"]
+    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
+        procedures, communes = await catalogue(client)
+        body = make_dossier(random.Random(21), procedures, communes)
+        before = dossiers.count_documents({})
+        headers = {"Idempotency-Key": "portal-7f3a9c21-0001"}
+        # a double click: five identical requests at once, then a retry later
+        burst = await asyncio.gather(*(client.post("/dossiers", json=body, headers=headers) for _ in range(5)))
+        retry = await client.post("/dossiers", json=body, headers=headers)
+        codes = {r.json()["dossier_code"] for r in [*burst, retry]}
+        assert len(codes) == 1
+        assert sorted(r.status_code for r in burst) == [200, 200, 200, 200, 201]
+        assert retry.status_code == 200 and retry.json() == burst[0].json()
+        assert dossiers.count_documents({}) == before + 1
+
+        other = make_dossier(random.Random(22), procedures, communes)
+        reused = await client.post("/dossiers", json=other, headers=headers)
+        assert reused.status_code == 409
+        assert "different submission" in reused.text
+        assert dossiers.count_documents({}) == before + 1
+
+
+async def test_two_intake_replicas_issue_unique_gap_free_codes(stack: Stack) -> None:
+    stack.start_service("intake", replica=2)
+    await asyncio.to_thread(stack.wait_ready, "intake", 90, 2)
+    try:
+        commune = "H40.230"
+        async with (
+            httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=60) as first,
+            httpx.AsyncClient(base_url=stack.service_url("intake", replica=2), timeout=60) as second,
+        ):
+            procedures, communes = await catalogue(first)
+            rng = random.Random(23)
+            bodies = [make_dossier(rng, procedures, communes) | {"commune_code": commune} for _ in range(60)]
+            responses = await asyncio.gather(
+                *((first if i % 2 else second).post("/dossiers", json=body) for i, body in enumerate(bodies))
+            )
+        assert [r.status_code for r in responses] == [201] * 60, [r.text for r in responses if r.status_code != 201]
+        codes = [r.json()["dossier_code"] for r in responses]
+        assert len(set(codes)) == 60
+        # every dossier of that unit today, from whichever replica, numbered 1..N without a gap
+        day = codes[0].split("-")[1]
+        stored = [
+            d["_id"]
+            for d in database(stack, "intake")["dossiers"].find({"_id": {"$regex": f"^{re.escape(commune)}-{day}-"}})
+        ]
+        numbers = sorted(int(code.rsplit("-", 1)[1]) for code in stored)
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert set(codes) <= set(stored)
+    finally:
+        stack.stop("intake-2")
