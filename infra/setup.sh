@@ -7,9 +7,17 @@ cd "$(dirname "$0")/.."
 for tool in java mvn python3; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is required" >&2; exit 1; }
 done
-# openssl: the tests verify result signatures with it, as any third party would.
-if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+# Debian packages: a Unicode font for PDFs (fonts-dejavu-core); and, for the tests, the
+# independent tools that check what we produce as a third party would: openssl (result
+# signatures), poppler-utils (PDF text and rendering), zbar-tools (QR codes).
+need=()
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v openssl >/dev/null || need+=(openssl)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v zbarimg >/dev/null || need+=(zbar-tools)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 python3 -m uv sync --frozen --quiet

@@ -218,6 +218,7 @@ class Stack:
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
             "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
             "MOTCUA_CALLBACK_URL": f"{self.service_url('payment')}/payments/ipn",
+            "MOTCUA_PUBLIC_URL": self.service_url("intake"),
         }
 
     def start_service(self, service: str, replica: int = 1) -> None:

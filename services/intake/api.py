@@ -8,6 +8,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
@@ -22,7 +23,7 @@ from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
 
-from . import domain, store
+from . import domain, slip, store
 from .settings import settings
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,33 @@ async def replayed(runtime: Runtime, key: str, request_hash: str) -> Receipt | N
     receipt = await store.find_receipt(runtime, earlier["dossier_code"])
     assert receipt is not None  # written in the same transaction
     return Receipt(**receipt)
+
+
+@router.get("/dossiers/{dossier_code}/receipt.pdf", response_class=Response)
+async def get_receipt_slip(dossier_code: str, runtime: RuntimeDep) -> Response:
+    """The receipt-and-appointment slip as a PDF, with a QR code to the tracking page."""
+    receipt, dossier = await store.find_receipt(runtime, dossier_code), await store.find_dossier(runtime, dossier_code)
+    if receipt is None or dossier is None:
+        raise HTTPException(404, f"no dossier {dossier_code!r}")
+    commune = catalogue.communes.get(dossier["commune_code"])
+    pdf = slip.render(
+        slip.Slip(
+            unit_name=f"UBND {commune.name}" if commune else dossier["commune_code"],
+            dossier_code=dossier_code,
+            receipt_number=receipt["receipt_number"],
+            applicant_name=dossier["applicant"]["name"],
+            procedure_name=receipt["procedure_name"],
+            components=[(c["name"], c["form"]) for c in dossier["components"]],
+            received_at=receipt["received_at"],
+            due_at=receipt["due_at"],
+            fee_vnd=receipt["fee_vnd"],
+            tracking_url=f"{settings.public_url}/track?code={dossier_code}",
+        ),
+        Path(settings.pdf_font),
+        Path(settings.pdf_bold_font),
+    )
+    headers = {"Content-Disposition": f'inline; filename="{dossier_code}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @router.get("/dossiers/{dossier_code}/receipt")

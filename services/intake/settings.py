@@ -13,6 +13,11 @@ class IntakeSettings(ServiceSettings):
     # A province's own catalogue and units replace the samples shipped here.
     catalogue_file: str = str(DATA / "procedures.json")
     units_file: str = str(DATA / "units.json")
+    # The public tracking page that receipt QR codes link to.
+    public_url: str = "http://127.0.0.1:8001"
+    # A Unicode font for PDFs (Debian: fonts-dejavu-core).
+    pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
 settings = IntakeSettings()

@@ -38,6 +38,10 @@ async def save_dossier(tx: Tx, dossier: dict[str, Any], receipt: dict[str, Any])
     await tx.db[RECEIPTS].insert_one(receipt, session=tx.session)
 
 
+async def find_dossier(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
+    return await runtime.store.db[DOSSIERS].find_one({"_id": dossier_code}, {"identity_hash": 0})
+
+
 async def find_receipt(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
     return await runtime.store.db[RECEIPTS].find_one({"dossier_code": dossier_code}, {"_id": 0})
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import subprocess
+from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -75,3 +78,33 @@ async def test_two_intake_replicas_issue_unique_gap_free_codes(stack: Stack) -> 
         assert set(codes) <= set(stored)
     finally:
         stack.stop("intake-2")
+
+
+async def test_receipt_slip_pdf_reads_in_vietnamese_and_its_qr_links_to_tracking(stack: Stack, tmp_path: Path) -> None:
+    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
+        procedures, communes = await catalogue(client)
+        procedure = next(p for p in procedures if p["code"] == "1.009994")
+        body = make_dossier(random.Random(24), [procedure], communes)
+        receipt = (await client.post("/dossiers", json=body)).json()
+        response = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    (tmp_path / "slip.pdf").write_bytes(response.content)
+
+    def run(*command: str) -> str:
+        return subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+
+    text = " ".join(run("pdftotext", "slip.pdf", "-").split())  # poppler, not our PDF library
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert f"Mã hồ sơ: {receipt['dossier_code']}" in text
+    assert body["applicant"]["name"] in text
+    assert "Cấp giấy phép xây dựng nhà ở riêng lẻ" in text
+    for component in procedure["components"]:
+        assert component["name"] in text
+    due = datetime.fromisoformat(receipt["due_at"])
+    assert f"17 giờ 00, ngày {due:%d/%m/%Y}" in text
+    assert "75.000 đồng" in text
+
+    run("pdftoppm", "-png", "-r", "150", "-singlefile", "slip.pdf", "slip")
+    qr = run("zbarimg", "-q", "--raw", "slip.png").strip()
+    assert qr == f"{stack.service_url('intake')}/track?code={receipt['dossier_code']}"

@@ -1,0 +1,87 @@
+"""The receipt-and-appointment slip (giấy tiếp nhận hồ sơ và hẹn trả kết quả) as a PDF.
+
+Vietnamese text needs a Unicode font embedded in the PDF (DejaVu Sans by default);
+the QR code, drawn as vector squares, links to the public tracking page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+
+from services.runtime.clock import local
+
+FORM_LABEL = {"electronic": "bản điện tử", "paper": "bản giấy", "e_data_store": "tái sử dụng từ kho dữ liệu điện tử"}
+
+
+@dataclass(frozen=True)
+class Slip:
+    unit_name: str
+    dossier_code: str
+    receipt_number: str
+    applicant_name: str
+    procedure_name: str
+    components: list[tuple[str, str]]  # (name, form)
+    received_at: datetime
+    due_at: datetime
+    fee_vnd: int
+    tracking_url: str
+
+
+def when(moment: datetime) -> str:
+    """ "17 giờ 00, ngày 26/11/2026" in Vietnam time."""
+    moment = local(moment)
+    return f"{moment:%H} giờ {moment:%M}, ngày {moment:%d/%m/%Y}"
+
+
+def render(slip: Slip, font: Path, bold_font: Path) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Giấy tiếp nhận hồ sơ {slip.dossier_code}")
+    pdf.set_creator("motcua")
+    pdf.add_font("body", "", str(font))
+    pdf.add_font("body", "B", str(bold_font))
+    pdf.add_page()
+    pdf.set_margins(20, 15, 20)
+    width = pdf.w - 40
+
+    def line(text: str, size: float = 11, style: str = "", align: str = "L", gap: float = 6.5) -> None:
+        pdf.set_font("body", style, size)
+        pdf.multi_cell(width, gap, text, align=align, new_x="LMARGIN", new_y="NEXT")
+
+    line(slip.unit_name.upper(), 11, "B", "C")
+    line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 11, "B", "C")
+    line("Độc lập - Tự do - Hạnh phúc", 11, "", "C")
+    pdf.ln(4)
+    line("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", 14, "B", "C", 8)
+    line(f"Số: {slip.receipt_number}", 10, "", "C")
+    pdf.ln(3)
+    line(f"Mã hồ sơ: {slip.dossier_code}", 12, "B")
+    line(f"Tiếp nhận hồ sơ của: {slip.applicant_name}")
+    line(f"Nội dung yêu cầu giải quyết: {slip.procedure_name}")
+    line("Thành phần hồ sơ gồm:")
+    for number, (name, form) in enumerate(slip.components, start=1):
+        line(f"  {number}. {name} ({FORM_LABEL.get(form, form)})")
+    line(f"Thời gian nhận hồ sơ: {when(slip.received_at)}")
+    line(f"Thời gian trả kết quả giải quyết hồ sơ: {when(slip.due_at)}", 11, "B")
+    fee = f"{slip.fee_vnd:,}".replace(",", ".") + " đồng" if slip.fee_vnd else "Không thu phí"
+    line(f"Phí, lệ phí: {fee}")
+    pdf.ln(4)
+    line("Tra cứu tình trạng hồ sơ bằng mã QR hoặc tại:", 10)
+    line(slip.tracking_url, 10)
+    _qr(pdf, slip.tracking_url, x=pdf.w - 20 - 38, y=pdf.get_y() + 2, size=38)
+    return bytes(pdf.output())
+
+
+def _qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
+    """Draw `text` as a QR code of `size` mm, one filled square per dark module."""
+    matrix = [list(row) for row in segno.make(text, error="m").matrix_iter(scale=1, border=4)]
+    module = size / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
+    for row, cells in enumerate(matrix):
+        for col, dark in enumerate(cells):
+            if dark:
+                pdf.rect(x + col * module, y + row * module, module, module, style="F")
