@@ -9,12 +9,13 @@ for tool in java mvn python3; do
 done
 # Debian packages: a Unicode font for PDFs (fonts-dejavu-core); and, for the tests, the
 # independent tools that check what we produce as a third party would: openssl (result
-# signatures), poppler-utils (PDF text and rendering), zbar-tools (QR codes).
+# signatures), poppler-utils (PDF text and rendering), zbar-tools (QR codes), chromium.
 need=()
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v openssl >/dev/null || need+=(openssl)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
+command -v chromium >/dev/null || need+=(chromium)  # browser tests of the web pages
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

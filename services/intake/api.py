@@ -23,11 +23,12 @@ from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
 
-from . import domain, slip, store
+from . import domain, slip, store, tracking
 from .settings import settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"])
+router.include_router(tracking.router)
 
 
 @dataclass

@@ -3,7 +3,19 @@
 import logging
 from pathlib import Path
 
-from services.runtime import Runtime, Service
+from motcua_contracts import (
+    CitizenNotified,
+    DossierApproved,
+    DossierCompleted,
+    DossierDigitised,
+    Event,
+    PaymentCompleted,
+    PaymentNotRequired,
+    PaymentRequested,
+    ResultSigned,
+)
+
+from services.runtime import Runtime, Service, Tx
 from services.runtime.calendar import WorkCalendar
 
 from . import domain, store
@@ -26,4 +38,28 @@ async def load_reference_data(runtime: Runtime) -> None:
     catalogue.calendar = WorkCalendar.load(settings.calendar_file)
 
 
-service = Service("intake", settings, api=router, on_start=load_reference_data)
+async def on_progress(event: Event, tx: Tx) -> None:
+    """Other services' events become steps of the dossier's public history."""
+    assert tx.cause is not None
+    await store.record_step(tx, event.dossier_code, event.TYPE, tx.cause.time)
+
+
+PROGRESS = (
+    DossierDigitised,
+    PaymentRequested,
+    PaymentCompleted,
+    PaymentNotRequired,
+    DossierApproved,
+    ResultSigned,
+    DossierCompleted,
+    CitizenNotified,
+)
+
+service = Service(
+    "intake",
+    settings,
+    handlers=dict.fromkeys(PROGRESS, on_progress),
+    api=router,
+    on_start=load_reference_data,
+    state=store.TRACKING,
+)

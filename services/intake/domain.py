@@ -136,3 +136,25 @@ def identity_hash(identity_number: str, key: str) -> str:
 def missing_components(procedure: Procedure, provided: list[str]) -> list[str]:
     given = set(provided)
     return [c.name for c in procedure.components if c.name not in given]
+
+
+# What the public tracking page says for each step of a dossier's journey.
+STATUS_LABELS = {
+    "dossier.received": "Đã tiếp nhận hồ sơ",
+    "dossier.digitised": "Đã số hóa thành phần hồ sơ",
+    "payment.requested": "Chờ thanh toán phí, lệ phí",
+    "payment.completed": "Đã thanh toán phí, lệ phí",
+    "payment.not_required": "Không phải nộp phí, lệ phí",
+    "dossier.approved": "Đã phê duyệt, chờ ký số kết quả",
+    "result.signed": "Đã ký số kết quả",
+    "dossier.completed": "Đã có kết quả, trả kết quả",
+    "citizen.notified": "Đã thông báo cho công dân",
+}
+
+
+def owner_matches(dossier: dict[str, Any], owner: str, key: str) -> bool:
+    """The owner proves themselves with the dossier's phone number or identity number."""
+    owner = owner.strip()
+    phone_ok = hmac.compare_digest(owner.encode(), dossier["applicant"]["phone"].encode())
+    identity_ok = hmac.compare_digest(identity_hash(owner, key), dossier["identity_hash"])
+    return phone_ok or identity_ok

@@ -15,6 +15,8 @@ class IntakeSettings(ServiceSettings):
     units_file: str = str(DATA / "units.json")
     # The public tracking page that receipt QR codes link to.
     public_url: str = "http://127.0.0.1:8001"
+    # Public tracking look-ups allowed per client address and minute.
+    tracking_per_minute: int = 20
     # A Unicode font for PDFs (Debian: fonts-dejavu-core).
     pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"

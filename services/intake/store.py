@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from services.runtime import Runtime, Tx
 
 DOSSIERS = "dossiers"
+TRACKING = "tracking"  # each dossier's public status history, one document per dossier
 SUBMISSIONS = "submissions"  # idempotency keys of submissions, with the dossier each created
 RECEIPTS = "receipts"
 SEQUENCES = "sequences"
@@ -36,10 +37,34 @@ async def next_sequence(tx: Tx, unit_code: str, day: date) -> int:
 async def save_dossier(tx: Tx, dossier: dict[str, Any], receipt: dict[str, Any]) -> None:
     await tx.db[DOSSIERS].insert_one(dossier, session=tx.session)
     await tx.db[RECEIPTS].insert_one(receipt, session=tx.session)
+    history = {"_id": dossier["_id"], "steps": [{"event": "dossier.received", "at": dossier["received_at"]}]}
+    await tx.db[TRACKING].insert_one(history, session=tx.session)
+
+
+async def record_step(tx: Tx, dossier_code: str, event: str, at: Any) -> None:
+    """Append a step to the dossier's public history (batch state: one write per batch)."""
+    history = await tx.load(TRACKING, dossier_code) or {"_id": dossier_code, "steps": []}
+    history["steps"].append({"event": event, "at": at})
+    tx.save(TRACKING, history)
+
+
+async def tracking(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
+    return await runtime.store.db[TRACKING].find_one({"_id": dossier_code})
 
 
 async def find_dossier(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
     return await runtime.store.db[DOSSIERS].find_one({"_id": dossier_code}, {"identity_hash": 0})
+
+
+async def find_dossier_for_owner_check(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
+    """The dossier with what proves its owner (phone, identity hash) and what tracking shows."""
+    dossier = await runtime.store.db[DOSSIERS].find_one({"_id": dossier_code})
+    if dossier is None:
+        return None
+    procedure_name = (await runtime.store.db[RECEIPTS].find_one({"dossier_code": dossier_code}) or {}).get(
+        "procedure_name"
+    )
+    return dossier | {"procedure_name": procedure_name}
 
 
 async def find_receipt(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:

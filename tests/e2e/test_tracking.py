@@ -1,0 +1,96 @@
+"""Public tracking: the owner sees the history; anyone else gets the unknown-code answer;
+the page works in a real headless Chromium; look-ups are rate-limited."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.stack import Stack
+
+from .support import database, submit_dossiers, wait_all_notified, wait_until
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+async def completed(stack: Stack) -> dict:
+    [receipt] = await submit_dossiers(stack, count=1, rate=1, seed=31)
+    await wait_all_notified(stack, [receipt["dossier_code"]])
+    tracking = database(stack, "intake")["tracking"]
+
+    def history_complete() -> bool:  # intake follows the other services' topics at its own pace
+        history = tracking.find_one({"_id": receipt["dossier_code"]}) or {"steps": []}
+        return "citizen.notified" in {step["event"] for step in history["steps"]}
+
+    await wait_until(history_complete, "intake's tracking history to reach the notification", timeout=60)
+    async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
+        dossier = (await client.get(f"/dossiers/{receipt['dossier_code']}/receipt")).json()
+    phone = database(stack, "intake")["dossiers"].find_one({"_id": receipt["dossier_code"]})["applicant"]["phone"]
+    return receipt | {"phone": phone, "receipt": dossier}
+
+
+async def test_owner_sees_status_history_and_due_date(stack: Stack, completed: dict) -> None:
+    async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
+        for owner in (completed["phone"], completed["identity_number"]):
+            response = await client.post("/api/track", json={"code": completed["dossier_code"], "owner": owner})
+            assert response.status_code == 200
+            body = response.json()
+            steps = [step["status"] for step in body["history"]]
+            assert steps[0] == "Đã tiếp nhận hồ sơ"
+            assert "Đã ký số kết quả" in steps and "Đã có kết quả, trả kết quả" in steps
+            assert body["due_at"] == completed["due_at"]
+
+
+async def test_wrong_owner_gets_the_same_answer_as_an_unknown_code(stack: Stack, completed: dict) -> None:
+    async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
+        wrong_owner = await client.post("/api/track", json={"code": completed["dossier_code"], "owner": "0900000001"})
+        unknown = await client.post("/api/track", json={"code": "H40.101-990101-0001", "owner": completed["phone"]})
+    assert wrong_owner.status_code == unknown.status_code == 404
+    assert wrong_owner.json() == unknown.json()
+
+
+def test_tracking_page_in_headless_chromium(stack: Stack, completed: dict, tmp_path: Path) -> None:
+    url = f"{stack.service_url('intake')}/track?code={completed['dossier_code']}#owner={completed['phone']}"
+
+    def browse(*extra: str) -> str:
+        command = [*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", *extra, url]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path).stdout
+
+    dom = browse("--dump-dom")
+    assert f'<h2 id="dossier">{completed["dossier_code"]}</h2>' in dom
+    assert "Đã có kết quả, trả kết quả" in dom
+    assert 'id="status">Đã' in dom
+    browse("--screenshot=page.png", "--window-size=900,900")
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+async def test_look_ups_are_rate_limited(stack: Stack, completed: dict) -> None:
+    # A replica of its own: the limit is per process and would slow the other tests.
+    await asyncio.to_thread(stack.start_service, "intake", 3)
+    await asyncio.to_thread(stack.wait_ready, "intake", 90, 3)
+    try:
+        async with httpx.AsyncClient(base_url=stack.service_url("intake", replica=3)) as client:
+            lookup = {"code": completed["dossier_code"], "owner": completed["phone"]}
+            statuses = [(await client.post("/api/track", json=lookup)).status_code for _ in range(25)]
+            refused = await client.post("/api/track", json=lookup)
+    finally:
+        await asyncio.to_thread(stack.stop, "intake-3")
+    assert statuses[:20] == [200] * 20
+    assert set(statuses[20:]) == {429}
+    assert refused.headers["retry-after"] == "60"
