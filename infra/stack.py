@@ -142,7 +142,7 @@ class Stack:
             template.substitute(kafka_port=self.kafka_port, controller_port=self.kafka_port + 1, log_dir=log_dir)
         )
         if not (log_dir / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = _cluster_id()
             subprocess.run(
                 [*_java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone"],
                 check=True,
@@ -267,6 +267,15 @@ def ensure_kafka_jars() -> None:
     if KAFKA_LIB.exists() and any(KAFKA_LIB.glob("kafka_2.13-*.jar")):
         return
     subprocess.run(["mvn", "-q", "-f", str(KAFKA_DIR / "pom.xml"), "dependency:copy-dependencies"], check=True)
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id: a random UUID in URL-safe base64, never starting with "-"
+    (the storage tool would read that as an option; Kafka's own generator avoids it too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _java(*options: str) -> list[str]:

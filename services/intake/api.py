@@ -23,12 +23,11 @@ from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
 
-from . import domain, slip, store, tracking
+from . import domain, slip, store
 from .settings import settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"])
-router.include_router(tracking.router)
 
 
 @dataclass
@@ -138,7 +137,7 @@ async def submit_dossier(
         raise HTTPException(
             422, {"message": "these components cannot come from the e-data store", "components": not_reusable}
         )
-    components = [_component(c) for c in request.components]
+    components = [component_received(c) for c in request.components]
 
     async def receive(tx: Tx) -> Receipt:
         received_at = utcnow()
@@ -252,7 +251,7 @@ async def get_receipt(dossier_code: str, runtime: RuntimeDep) -> Receipt:
     return Receipt(**receipt)
 
 
-def _component(component: ComponentIn) -> ComponentReceived:
+def component_received(component: ComponentIn) -> ComponentReceived:
     digest = None
     if component.form == "electronic":
         if not component.content_base64:

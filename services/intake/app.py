@@ -3,6 +3,7 @@
 import logging
 from pathlib import Path
 
+from fastapi import APIRouter
 from motcua_contracts import (
     CitizenNotified,
     DossierApproved,
@@ -18,8 +19,8 @@ from motcua_contracts import (
 from services.runtime import Runtime, Service, Tx
 from services.runtime.calendar import WorkCalendar
 
-from . import domain, store
-from .api import catalogue, router
+from . import api, domain, store, supplements, tracking
+from .api import catalogue
 from .settings import settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ async def on_progress(event: Event, tx: Tx) -> None:
     """Other services' events become steps of the dossier's public history."""
     assert tx.cause is not None
     await store.record_step(tx, event.dossier_code, event.TYPE, tx.cause.time)
+    if isinstance(event, DossierCompleted):
+        store.mark_completed(tx, event.dossier_code)
 
 
 PROGRESS = (
@@ -55,11 +58,15 @@ PROGRESS = (
     CitizenNotified,
 )
 
+http = APIRouter()
+for part in (api.router, tracking.router, supplements.router):
+    http.include_router(part)
+
 service = Service(
     "intake",
     settings,
     handlers=dict.fromkeys(PROGRESS, on_progress),
-    api=router,
+    api=http,
     on_start=load_reference_data,
     state=store.TRACKING,
 )

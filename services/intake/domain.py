@@ -141,6 +141,9 @@ def missing_components(procedure: Procedure, provided: list[str]) -> list[str]:
 # What the public tracking page says for each step of a dossier's journey.
 STATUS_LABELS = {
     "dossier.received": "Đã tiếp nhận hồ sơ",
+    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)",
+    "dossier.supplemented": "Đã nhận hồ sơ bổ sung",
+    "dossier.withdrawn": "Công dân đã rút hồ sơ",
     "dossier.digitised": "Đã số hóa thành phần hồ sơ",
     "payment.requested": "Chờ thanh toán phí, lệ phí",
     "payment.completed": "Đã thanh toán phí, lệ phí",

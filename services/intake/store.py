@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 
 from services.runtime import Runtime, Tx
 
@@ -107,3 +107,20 @@ async def remember_submission(tx: Tx, key: str, request_hash: str, dossier_code:
 
 async def find_submission(runtime: Runtime, key: str) -> dict[str, Any] | None:
     return await runtime.store.db[SUBMISSIONS].find_one({"_id": key})
+
+
+async def change_status(
+    tx: Tx, dossier_code: str, expected: tuple[str, ...], changes: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Apply `changes` if the dossier's status is one of `expected`; the dossier before, or None."""
+    return await tx.db[DOSSIERS].find_one_and_update(
+        {"_id": dossier_code, "status": {"$in": list(expected)}}, {"$set": changes}, session=tx.session
+    )
+
+
+async def move_due_date(tx: Tx, dossier_code: str, due_at: Any) -> None:
+    await tx.db[RECEIPTS].update_one({"dossier_code": dossier_code}, {"$set": {"due_at": due_at}}, session=tx.session)
+
+
+def mark_completed(tx: Tx, dossier_code: str) -> None:
+    tx.defer(DOSSIERS, UpdateOne({"_id": dossier_code}, {"$set": {"status": "result_returned"}}))

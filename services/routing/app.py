@@ -11,6 +11,9 @@ from motcua_contracts import (
     DossierCompleted,
     DossierDigitised,
     DossierReceived,
+    DossierSupplemented,
+    DossierSupplementRequested,
+    DossierWithdrawn,
     PaymentCompleted,
     PaymentNotRequired,
     PaymentRequested,
@@ -79,6 +82,22 @@ async def on_fee_settled(event: PaymentCompleted | PaymentNotRequired, tx: Tx) -
     await update(tx, event.dossier_code, {"fee_settled": True})
 
 
+async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx) -> None:
+    await update(tx, event.dossier_code, {"waiting_for_supplement": True})
+
+
+async def on_supplemented(event: DossierSupplemented, tx: Tx) -> None:
+    """The clock resumes with the moved due date."""
+    await update(tx, event.dossier_code, {"waiting_for_supplement": False, "due_at": event.due_at})
+
+
+async def on_withdrawn(event: DossierWithdrawn, tx: Tx) -> None:
+    dossier = await store.get(tx, event.dossier_code)
+    if not domain.decided(dossier):
+        dossier |= {"status": domain.WITHDRAWN, "withdrawn_at": event.withdrawn_at}
+        store.put(tx, dossier)
+
+
 async def on_result_signed(event: ResultSigned, tx: Tx) -> None:
     dossier = await store.get(tx, event.dossier_code)
     if dossier.get("status") == domain.DONE:
@@ -115,6 +134,9 @@ service = Service(
         PaymentCompleted: on_fee_settled,
         PaymentNotRequired: on_fee_settled,
         ResultSigned: on_result_signed,
+        DossierSupplementRequested: on_supplement_requested,
+        DossierSupplemented: on_supplemented,
+        DossierWithdrawn: on_withdrawn,
     },
     on_start=store.create_indexes,
     state=store.DOSSIERS,

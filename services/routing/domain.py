@@ -20,17 +20,27 @@ WAITING_FOR_PAYMENT = "waiting_for_payment"
 PROCESSING = "processing"
 SIGNING = "signing"
 DONE = "result_returned"
+WAITING_FOR_SUPPLEMENT = "waiting_for_supplement"
+WITHDRAWN = "withdrawn"
 
 
 def ready_for_decision(dossier: dict[str, Any]) -> bool:
-    return dossier.get("received", False) and dossier.get("digitised", False) and dossier.get("fee_settled", False)
+    """Received, digitised, fee settled, and not sent back for a supplement."""
+    return (
+        dossier.get("received", False)
+        and dossier.get("digitised", False)
+        and dossier.get("fee_settled", False)
+        and not dossier.get("waiting_for_supplement", False)
+    )
 
 
 def decided(dossier: dict[str, Any]) -> bool:
-    return dossier.get("status") in (SIGNING, DONE)
+    return dossier.get("status") in (SIGNING, DONE, WITHDRAWN)
 
 
 def status_while_waiting(dossier: dict[str, Any]) -> str:
+    if dossier.get("waiting_for_supplement"):
+        return WAITING_FOR_SUPPLEMENT
     if dossier.get("payment_requested") and not dossier.get("fee_settled"):
         return WAITING_FOR_PAYMENT
     return PROCESSING if dossier.get("received") else RECEIVED

@@ -85,3 +85,18 @@ class WorkCalendar:
             if not self.is_working_day(day):
                 day = self.next_working_day(day)
         return datetime.combine(day, OFFICE_CLOSES, LOCAL_TZ)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 if `end` is not later)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    def postpone(self, due_at: datetime, working_days: int) -> datetime:
+        """`due_at` moved later by `working_days` working days (a paused clock)."""
+        day = due_at.astimezone(LOCAL_TZ).date()
+        for _ in range(working_days):
+            day = self.next_working_day(day)
+        return datetime.combine(day, OFFICE_CLOSES, LOCAL_TZ)

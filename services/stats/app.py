@@ -13,6 +13,9 @@ from motcua_contracts import (
     DossierCompleted,
     DossierDigitised,
     DossierReceived,
+    DossierSupplemented,
+    DossierSupplementRequested,
+    DossierWithdrawn,
     Event,
     PaymentCompleted,
     PaymentNotRequired,
@@ -60,6 +63,9 @@ async def publish_snapshots(runtime: Runtime) -> None:
 
 
 TRACKED = (
+    DossierSupplementRequested,
+    DossierSupplemented,
+    DossierWithdrawn,
     DossierReceived,
     DossierDigitised,
     PaymentRequested,

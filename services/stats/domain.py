@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from motcua_contracts import DossierCompleted, DossierDigitised, DossierReceived, Event, PaymentCompleted
+from motcua_contracts import (
+    DossierCompleted,
+    DossierDigitised,
+    DossierReceived,
+    DossierSupplementRequested,
+    DossierWithdrawn,
+    Event,
+    PaymentCompleted,
+)
 
-COUNTERS = ("received", "online", "digitised", "paid", "completed", "early", "on_time", "late")
+COUNTERS = (
+    "received",
+    "online",
+    "digitised",
+    "paid",
+    "completed",
+    "early",
+    "on_time",
+    "late",
+    "supplement_requests",
+    "withdrawn",
+)
 
 
 def increments(event: Event) -> dict[str, int]:
@@ -18,6 +37,10 @@ def increments(event: Event) -> dict[str, int]:
             return {"paid": 1}
         case DossierCompleted(outcome=outcome):
             return {"completed": 1, outcome: 1}
+        case DossierSupplementRequested():
+            return {"supplement_requests": 1}
+        case DossierWithdrawn():
+            return {"withdrawn": 1}
     return {}
 
 

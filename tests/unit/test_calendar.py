@@ -66,3 +66,13 @@ def test_a_province_calendar_file_adds_days_off_and_working_days(tmp_path: Path)
     assert calendar.is_working_day(date(2026, 11, 21))
     assert calendar.due_at(at(2026, 11, 20, 9), 1, "working").date() == date(2026, 11, 21)
     assert calendar.due_at(at(2026, 11, 16, 9), 1, "working").date() == date(2026, 11, 18)
+
+
+def test_a_paused_clock_moves_the_due_date_by_the_working_days_paused() -> None:
+    # supplement requested Friday 13/2 (before Tết), resubmitted Tuesday 24/2: paused Mon 23, Tue 24
+    paused = CALENDAR.working_days_between(date(2026, 2, 13), date(2026, 2, 24))
+    assert paused == 2
+    due = at(2026, 2, 25, 17)
+    assert CALENDAR.postpone(due, paused) == at(2026, 2, 27, 17)
+    assert CALENDAR.working_days_between(date(2026, 11, 23), date(2026, 11, 23)) == 0
+    assert CALENDAR.postpone(at(2026, 11, 23, 17), 1) == at(2026, 11, 25, 17)  # over 24/11

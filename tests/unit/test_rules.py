@@ -94,3 +94,12 @@ def test_stats_counts_online_channels_and_outcomes() -> None:
     assert stats.increments(done) == {"completed": 1, "late": 1}
     assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {}
     assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0
+
+
+def test_a_dossier_waiting_for_a_supplement_is_not_decided_and_a_withdrawn_one_never_is() -> None:
+    ready = {"received": True, "digitised": True, "fee_settled": True}
+    assert routing.ready_for_decision(ready)
+    waiting = {**ready, "waiting_for_supplement": True}
+    assert not routing.ready_for_decision(waiting)
+    assert routing.status_while_waiting(waiting) == routing.WAITING_FOR_SUPPLEMENT
+    assert routing.decided({**ready, "status": routing.WITHDRAWN})

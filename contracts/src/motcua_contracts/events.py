@@ -59,6 +59,34 @@ class DossierReceived(Event):
     due_at: datetime = Field(description="Appointment date: when the result is due.")
 
 
+@event("dossier.supplement_requested", INTAKE)
+class DossierSupplementRequested(Event):
+    """The dossier was sent back for more documents (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ); its clock pauses."""
+
+    documents: list[str] = Field(description="The documents to add or complete.")
+    reason: str
+    requested_by: str
+    requested_at: datetime
+
+
+@event("dossier.supplemented", INTAKE)
+class DossierSupplemented(Event):
+    """The citizen resubmitted against the same code; the clock resumes and the due date moves."""
+
+    components: list[ComponentReceived]
+    supplemented_at: datetime
+    paused_working_days: int = Field(ge=0)
+    due_at: datetime = Field(description="The new appointment date.")
+
+
+@event("dossier.withdrawn", INTAKE)
+class DossierWithdrawn(Event):
+    """The citizen withdrew the dossier (rút hồ sơ); it will not be processed further."""
+
+    reason: str
+    withdrawn_at: datetime
+
+
 # --- digitisation (số hóa) -----------------------------------------------------
 
 
@@ -170,3 +198,5 @@ class StatsSnapshot(Event):
     online: int
     paid: int
     digitised: int
+    supplement_requests: int = 0
+    withdrawn: int = 0

@@ -1,0 +1,166 @@
+"""After receipt: the supplement loop (yêu cầu bổ sung hồ sơ) and withdrawal (rút hồ sơ).
+
+An officer sends a dossier back with the list of documents to add; its clock pauses.
+The citizen resubmits against the same dossier code; the due date moves later by the
+working days the clock was paused. The citizen may withdraw a dossier not yet decided.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Response
+from motcua_contracts import DossierSupplemented, DossierSupplementRequested, DossierWithdrawn
+from pydantic import BaseModel, Field
+
+from services.runtime import RuntimeDep, Tx, utcnow
+from services.runtime.clock import local
+
+from . import domain, slip, store
+from .api import ComponentIn, catalogue, component_received
+from .settings import settings
+from .tracking import NOT_FOUND
+
+router = APIRouter(tags=["supplements"])
+RECEIVED, WAITING, WITHDRAWN = "received", "waiting_for_supplement", "withdrawn"
+
+
+class SupplementRequest(BaseModel):
+    documents: list[str] = Field(min_length=1, max_length=20, description="Documents to add or complete.")
+    reason: str = Field(min_length=3, max_length=1000)
+    officer: str = Field(min_length=2, max_length=120)
+
+
+class Supplement(BaseModel):
+    owner: str = Field(min_length=9, max_length=12, description="The owner's phone or identity number.")
+    components: list[ComponentIn] = Field(min_length=1, max_length=50)
+
+
+class Withdrawal(BaseModel):
+    owner: str = Field(min_length=9, max_length=12)
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+async def owned_dossier(runtime: RuntimeDep, code: str, owner: str) -> dict:
+    dossier = await store.find_dossier_for_owner_check(runtime, code)
+    if dossier is None or not domain.owner_matches(dossier, owner, settings.identity_hash_key):
+        raise HTTPException(404, NOT_FOUND)
+    return dossier
+
+
+@router.post("/dossiers/{code}/supplement-requests", status_code=201)
+async def request_supplement(code: str, request: SupplementRequest, runtime: RuntimeDep) -> dict:
+    """Send the dossier back for more documents; produces the supplement-request form."""
+    requested_at = utcnow()
+    supplement = {
+        "documents": request.documents,
+        "reason": request.reason,
+        "officer": request.officer,
+        "requested_at": requested_at,
+    }
+
+    async def send_back(tx: Tx) -> dict | None:
+        before = await store.change_status(tx, code, (RECEIVED,), {"status": WAITING, "supplement": supplement})
+        if before is not None:
+            await store.record_step(tx, code, DossierSupplementRequested.TYPE, requested_at)
+            tx.emit(
+                DossierSupplementRequested(
+                    dossier_code=code,
+                    documents=request.documents,
+                    reason=request.reason,
+                    requested_by=request.officer,
+                    requested_at=requested_at,
+                ),
+                commune=before["commune_code"],
+            )
+        return before
+
+    if await runtime.transact(send_back) is None:
+        raise _not_in_state(await store.find_dossier(runtime, code), "being received or processed")
+    return {"dossier_code": code, **supplement, "form": f"/dossiers/{code}/supplement-request.pdf"}
+
+
+@router.get("/dossiers/{code}/supplement-request.pdf", response_class=Response)
+async def supplement_request_form(code: str, runtime: RuntimeDep) -> Response:
+    dossier = await store.find_dossier(runtime, code)
+    if dossier is None or "supplement" not in dossier:
+        raise HTTPException(404, f"no supplement request for dossier {code!r}")
+    commune = catalogue.communes.get(dossier["commune_code"])
+    pdf = slip.render_supplement_request(
+        unit_name=f"UBND {commune.name}" if commune else dossier["commune_code"],
+        dossier_code=code,
+        applicant_name=dossier["applicant"]["name"],
+        documents=dossier["supplement"]["documents"],
+        reason=dossier["supplement"]["reason"],
+        officer=dossier["supplement"]["officer"],
+        requested_at=dossier["supplement"]["requested_at"],
+        font=Path(settings.pdf_font),
+        bold_font=Path(settings.pdf_bold_font),
+    )
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.post("/dossiers/{code}/supplement")
+async def supplement(code: str, request: Supplement, runtime: RuntimeDep) -> dict:
+    """The citizen resubmits against the same code; the due date moves by the paused working days."""
+    dossier = await owned_dossier(runtime, code, request.owner)
+    if dossier["status"] != WAITING:
+        raise _not_in_state(dossier, "waiting for a supplement")
+    given = {c.name for c in request.components}
+    if missing := [d for d in dossier["supplement"]["documents"] if d not in given]:
+        raise HTTPException(422, {"message": "requested documents are missing", "missing": missing})
+    components = [component_received(c) for c in request.components]
+    now = utcnow()
+    calendar = catalogue.calendar
+    paused = calendar.working_days_between(
+        calendar.receipt_day(dossier["supplement"]["requested_at"]), calendar.receipt_day(now)
+    )
+    due_at = calendar.postpone(dossier["due_at"], paused)
+
+    async def resume(tx: Tx) -> dict | None:
+        before = await store.change_status(tx, code, (WAITING,), {"status": RECEIVED, "due_at": due_at})
+        if before is not None:
+            await store.move_due_date(tx, code, due_at)
+            await store.record_step(tx, code, DossierSupplemented.TYPE, now)
+            tx.emit(
+                DossierSupplemented(
+                    dossier_code=code,
+                    components=components,
+                    supplemented_at=now,
+                    paused_working_days=paused,
+                    due_at=due_at,
+                ),
+                commune=before["commune_code"],
+            )
+        return before
+
+    if await runtime.transact(resume) is None:
+        raise _not_in_state(await store.find_dossier(runtime, code), "waiting for a supplement")
+    return {"dossier_code": code, "status": RECEIVED, "paused_working_days": paused, "due_at": local(due_at)}
+
+
+@router.post("/dossiers/{code}/withdrawal")
+async def withdraw(code: str, request: Withdrawal, runtime: RuntimeDep) -> dict:
+    """The citizen withdraws a dossier that has not been decided yet."""
+    await owned_dossier(runtime, code, request.owner)
+    withdrawn_at = utcnow()
+
+    async def withdraw_dossier(tx: Tx) -> dict | None:
+        before = await store.change_status(tx, code, (RECEIVED, WAITING), {"status": WITHDRAWN})
+        if before is not None:
+            await store.record_step(tx, code, DossierWithdrawn.TYPE, withdrawn_at)
+            tx.emit(
+                DossierWithdrawn(dossier_code=code, reason=request.reason, withdrawn_at=withdrawn_at),
+                commune=before["commune_code"],
+            )
+        return before
+
+    if await runtime.transact(withdraw_dossier) is None:
+        raise _not_in_state(await store.find_dossier(runtime, code), "open")
+    return {"dossier_code": code, "status": WITHDRAWN, "withdrawn_at": local(withdrawn_at)}
+
+
+def _not_in_state(dossier: dict | None, wanted: str) -> HTTPException:
+    if dossier is None:
+        return HTTPException(404, NOT_FOUND)
+    return HTTPException(409, f"dossier {dossier['_id']} is {dossier['status'].replace('_', ' ')}, not {wanted}")
