@@ -47,7 +47,8 @@ FAKE_PDF = b"%PDF-1.7\n% motcua sample component\n"
 def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict]) -> dict[str, Any]:
     procedures = [p for p in procedures if p["online_level"] != "information"]
     procedure = rng.choices(procedures, weights=[PROCEDURE_WEIGHT.get(p["field"], 1) for p in procedures])[0]
-    channel = rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0]
+    allowed = [c for c in CHANNELS if procedure["online_level"] == "full" or c != "online_full"]
+    channel = rng.choices(allowed, weights=[CHANNELS[c] for c in allowed])[0]
     online = channel.startswith("online")
     components = []
     for component in procedure["components"]:
@@ -61,7 +62,12 @@ def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict
             )
         else:
             components.append({"name": name, "form": "paper"})
-    return {
+    extra: dict[str, str] = {}
+    if channel == "counter":
+        extra["received_by"] = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+    elif channel == "post":
+        extra["postal_reference"] = "RR" + "".join(rng.choices("0123456789", k=9)) + "VN"
+    return extra | {
         "procedure_code": procedure["code"],
         "commune_code": rng.choice(communes)["code"],
         "channel": channel,

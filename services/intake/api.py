@@ -36,8 +36,12 @@ class Catalogue:
 
     version: str = ""
     procedures: dict[str, domain.Procedure] = field(default_factory=dict)
-    communes: dict[str, domain.Unit] = field(default_factory=dict)
+    units: domain.Units | None = None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    @property
+    def communes(self) -> dict[str, domain.Unit]:
+        return self.units.communes if self.units else {}
 
 
 catalogue = Catalogue()
@@ -65,6 +69,12 @@ class SubmitDossier(BaseModel):
     channel: Channel
     applicant: ApplicantIn
     components: list[ComponentIn] = Field(max_length=50)
+    received_by: str | None = Field(
+        default=None, min_length=2, max_length=120, description="At the counter: the receiving officer."
+    )
+    postal_reference: str | None = Field(
+        default=None, pattern=r"^[A-Z0-9]{6,20}$", description="By post: the public postal service's item number."
+    )
 
 
 LocalTime = Annotated[datetime, AfterValidator(local)]
@@ -106,6 +116,19 @@ async def list_communes() -> list[dict]:
     return [vars(c) for c in catalogue.communes.values()]
 
 
+@router.get("/units")
+async def list_units() -> dict:
+    """The province, its departments and its communes, with their national agency codes."""
+    units = catalogue.units
+    if units is None:
+        return {"province": None, "departments": [], "communes": []}
+    return {
+        "province": vars(units.province),
+        "departments": [vars(u) for u in units.departments.values()],
+        "communes": [vars(u) for u in units.communes.values()],
+    }
+
+
 @router.post("/dossiers", status_code=201)
 async def submit_dossier(
     request: SubmitDossier,
@@ -127,6 +150,14 @@ async def submit_dossier(
         raise HTTPException(404, f"unknown procedure {request.procedure_code!r}")
     if not procedure.takes_dossiers:
         raise HTTPException(422, f"procedure {procedure.code!r} is information only and takes no dossier")
+    if request.channel not in domain.CHANNELS_BY_LEVEL[procedure.online_level]:
+        raise HTTPException(
+            422, f"procedure {procedure.code!r} is {procedure.online_level} online: not by {request.channel}"
+        )
+    if request.channel == "counter" and not request.received_by:
+        raise HTTPException(422, "a counter submission needs the receiving officer (received_by)")
+    if request.channel == "post" and not request.postal_reference:
+        raise HTTPException(422, "a postal submission needs the postal item number (postal_reference)")
     if request.commune_code not in catalogue.communes:
         raise HTTPException(404, f"unknown commune {request.commune_code!r}")
     missing = domain.missing_components(procedure, [c.name for c in request.components])
@@ -159,6 +190,8 @@ async def submit_dossier(
             "procedure_code": procedure.code,
             "commune_code": request.commune_code,
             "channel": request.channel,
+            "received_by": request.received_by,
+            "postal_reference": request.postal_reference,
             "applicant": {"name": applicant.name, "phone": applicant.phone, "email": applicant.email},
             "identity_hash": domain.identity_hash(applicant.identity_number, settings.identity_hash_key),
             "components": [c.model_dump() for c in components],
@@ -260,6 +293,8 @@ def component_received(component: ComponentIn) -> ComponentReceived:
             content = base64.b64decode(component.content_base64, validate=True)
         except binascii.Error:
             raise HTTPException(422, f"component {component.name!r}: file is not valid base64") from None
+        if domain.file_kind(content) is None:
+            raise HTTPException(415, f"component {component.name!r}: only PDF, JPEG or PNG files are accepted")
         if len(content) > settings.max_component_bytes:
             raise HTTPException(413, f"component {component.name!r} exceeds {settings.max_component_bytes} bytes")
         digest = hashlib.sha256(content).hexdigest()

@@ -35,7 +35,7 @@ async def load_reference_data(runtime: Runtime) -> None:
     stored_version, rows = await store.catalogue_rows(runtime)
     catalogue.version = stored_version
     catalogue.procedures = {row["code"]: domain.Procedure.from_row(row) for row in rows}
-    catalogue.communes = domain.parse_units(Path(settings.units_file).read_text(encoding="utf-8"))
+    catalogue.units = domain.parse_units(Path(settings.units_file).read_text(encoding="utf-8"))
     catalogue.calendar = WorkCalendar.load(settings.calendar_file)
 
 

@@ -95,8 +95,42 @@ def parse_catalogue(text: str) -> tuple[str, dict[str, Procedure]]:
     return document["version"], {row["code"]: Procedure.from_row(row) for row in document["procedures"]}
 
 
-def parse_units(text: str) -> dict[str, Unit]:
-    return {row["code"]: Unit(**row) for row in json.loads(text)["communes"]}
+@dataclass(frozen=True)
+class Units:
+    """The province, its departments and its communes, by national agency code."""
+
+    province: Unit
+    departments: dict[str, Unit]
+    communes: dict[str, Unit]
+
+
+def parse_units(text: str) -> Units:
+    data = json.loads(text)
+    return Units(
+        province=Unit(code=data["province"]["code"], name=data["province"]["name"]),
+        departments={row["code"]: Unit(**row) for row in data.get("departments", [])},
+        communes={row["code"]: Unit(**row) for row in data["communes"]},
+    )
+
+
+def file_kind(content: bytes) -> str | None:
+    """What an uploaded component is, by its first bytes: pdf, jpeg or png; None otherwise."""
+    if content.startswith(b"%PDF-"):
+        return "pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+# Which channels a procedure's online level allows: a partly online procedure cannot be
+# done fully online, an information-only one takes no dossier at all.
+CHANNELS_BY_LEVEL = {
+    "full": {"online_full", "online_partial", "counter", "post"},
+    "partial": {"online_partial", "counter", "post"},
+    "information": set(),
+}
 
 
 def fold(text: str) -> str:

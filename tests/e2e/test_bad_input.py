@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 GOOD = {
     "procedure_code": "1.009994",
     "commune_code": "H40.101",
-    "channel": "online_full",
+    "channel": "online_partial",
     "applicant": {"name": "Trần Thị Mai", "phone": "0987654321", "identity_number": "001203004567"},
     "components": [
         {
@@ -53,6 +53,20 @@ GOOD = {
         ),
         ({"channel": "carrier-pigeon"}, 422, "channel"),
         ({"procedure_code": "1.000954", "components": []}, 422, "information only"),
+        ({"channel": "online_full"}, 422, "partial online: not by online_full"),
+        ({"channel": "counter"}, 422, "receiving officer"),
+        ({"channel": "post"}, 422, "postal item number"),
+        ({"channel": "post", "postal_reference": "RR12"}, 422, "postal_reference"),
+        (
+            {
+                "components": [
+                    {**GOOD["components"][0], "content_base64": base64.b64encode(b"MZ\x90 exe").decode()},
+                    *GOOD["components"][1:],
+                ]
+            },
+            415,
+            "only PDF, JPEG or PNG",
+        ),
         (
             {"components": [*GOOD["components"][:2], {"name": "Bản vẽ thiết kế xây dựng", "form": "e_data_store"}]},
             422,
@@ -78,6 +92,10 @@ def test_catalogue_search_over_http_ignores_diacritics(stack: Stack) -> None:
     assert response.status_code == 200
     assert "Đăng ký khai sinh" in [p["name"] for p in response.json()["procedures"]]
     assert response.json()["version"]
+    units = httpx.get(f"{stack.service_url('intake')}/units", timeout=10).json()
+    assert units["province"]["code"] == "H40"
+    assert len(units["departments"]) >= 18 and len(units["communes"]) == 130
+    assert {u["name"] for u in units["departments"]} >= {"Sở Xây dựng", "Sở Tư pháp", "Sở Y tế"}
 
 
 def test_good_submission_returns_code_due_date_and_receipt(stack: Stack) -> None:
