@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +91,7 @@ class Receipt(BaseModel):
     received_at: LocalTime
     due_at: LocalTime
     fee_vnd: int
+    access_token: str = Field(description="Unguessable token that opens the slip: `?token=`.")
 
 
 @router.get("/procedures")
@@ -141,7 +144,10 @@ async def submit_dossier(
     With an `Idempotency-Key` header, a retried or double-clicked submission gets
     the first one's receipt (200) instead of creating a second dossier.
     """
-    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    # Keyed: the body holds the identity number, which must not be recoverable from a stored hash.
+    request_hash = hmac.new(
+        settings.identity_hash_key.encode(), request.model_dump_json().encode(), "sha256"
+    ).hexdigest()
     if idempotency_key and (earlier := await replayed(runtime, idempotency_key, request_hash)):
         response.status_code = 200
         return earlier
@@ -183,11 +189,13 @@ async def submit_dossier(
             received_at=received_at,
             due_at=domain.due_at(procedure, received_at, catalogue.calendar),
             fee_vnd=procedure.fee_vnd,
+            access_token=secrets.token_urlsafe(16),
         )
         applicant = request.applicant
         dossier = {
             "_id": code,
             "procedure_code": procedure.code,
+            "procedure_name": procedure.name,
             "commune_code": request.commune_code,
             "channel": request.channel,
             "received_by": request.received_by,
@@ -249,12 +257,20 @@ async def replayed(runtime: Runtime, key: str, request_hash: str) -> Receipt | N
     return Receipt(**receipt)
 
 
+async def opened_receipt(runtime: Runtime, dossier_code: str, token: str) -> dict:
+    """The receipt, for the holder of its access token only (anyone else: not found)."""
+    receipt = await store.find_receipt(runtime, dossier_code)
+    if receipt is None or not hmac.compare_digest(receipt.get("access_token", "").encode(), token.encode()):
+        raise HTTPException(404, f"no dossier {dossier_code!r} with this token")
+    return receipt
+
+
 @router.get("/dossiers/{dossier_code}/receipt.pdf", response_class=Response)
-async def get_receipt_slip(dossier_code: str, runtime: RuntimeDep) -> Response:
+async def get_receipt_slip(dossier_code: str, token: str, runtime: RuntimeDep) -> Response:
     """The receipt-and-appointment slip as a PDF, with a QR code to the tracking page."""
-    receipt, dossier = await store.find_receipt(runtime, dossier_code), await store.find_dossier(runtime, dossier_code)
-    if receipt is None or dossier is None:
-        raise HTTPException(404, f"no dossier {dossier_code!r}")
+    receipt = await opened_receipt(runtime, dossier_code, token)
+    dossier = await store.find_dossier(runtime, dossier_code)
+    assert dossier is not None  # written with the receipt
     commune = catalogue.communes.get(dossier["commune_code"])
     pdf = slip.render(
         slip.Slip(
@@ -277,11 +293,8 @@ async def get_receipt_slip(dossier_code: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/dossiers/{dossier_code}/receipt")
-async def get_receipt(dossier_code: str, runtime: RuntimeDep) -> Receipt:
-    receipt = await store.find_receipt(runtime, dossier_code)
-    if receipt is None:
-        raise HTTPException(404, f"no dossier {dossier_code!r}")
-    return Receipt(**receipt)
+async def get_receipt(dossier_code: str, token: str, runtime: RuntimeDep) -> Receipt:
+    return Receipt(**await opened_receipt(runtime, dossier_code, token))
 
 
 def component_received(component: ComponentIn) -> ComponentReceived:
@@ -291,7 +304,7 @@ def component_received(component: ComponentIn) -> ComponentReceived:
             raise HTTPException(422, f"component {component.name!r} is electronic but has no file")
         try:
             content = base64.b64decode(component.content_base64, validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):
             raise HTTPException(422, f"component {component.name!r}: file is not valid base64") from None
         if domain.file_kind(content) is None:
             raise HTTPException(415, f"component {component.name!r}: only PDF, JPEG or PNG files are accepted")

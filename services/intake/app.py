@@ -43,7 +43,9 @@ async def on_progress(event: Event, tx: Tx) -> None:
     """Other services' events become steps of the dossier's public history."""
     assert tx.cause is not None
     await store.record_step(tx, event.dossier_code, event.TYPE, tx.cause.time)
-    if isinstance(event, DossierCompleted):
+    if isinstance(event, DossierApproved):
+        store.mark_decided(tx, event.dossier_code)
+    elif isinstance(event, DossierCompleted):
         store.mark_completed(tx, event.dossier_code)
 
 

@@ -189,6 +189,15 @@ STATUS_LABELS = {
 }
 
 
+def paused_working_days(calendar: WorkCalendar, requested_at: datetime, resumed_at: datetime) -> int:
+    """Working days a supplement request held the clock: from the day the request takes
+    effect up to, not including, the day the resubmission counts as received (each by
+    the receipt rules: after hours or on a day off means the next working day)."""
+    start, end = calendar.receipt_day(requested_at), calendar.receipt_day(resumed_at)
+    # Both are working days, so the working days in (start, end] number as many as in [start, end).
+    return calendar.working_days_between(start, end)
+
+
 def owner_matches(dossier: dict[str, Any], owner: str, key: str) -> bool:
     """The owner proves themselves with the dossier's phone number or identity number."""
     owner = owner.strip()

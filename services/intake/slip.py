@@ -81,6 +81,8 @@ def render(slip: Slip, font: Path, bold_font: Path) -> bytes:
     pdf.ln(4)
     line("Tra cứu tình trạng hồ sơ bằng mã QR hoặc tại:", 10)
     line(slip.tracking_url, 10)
+    if pdf.get_y() + 42 > pdf.h - pdf.b_margin:
+        pdf.add_page()
     _qr(pdf, slip.tracking_url, x=pdf.w - 20 - 38, y=pdf.get_y() + 2, size=38)
     return form.bytes()
 

@@ -58,13 +58,7 @@ async def find_dossier(runtime: Runtime, dossier_code: str) -> dict[str, Any] | 
 
 async def find_dossier_for_owner_check(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
     """The dossier with what proves its owner (phone, identity hash) and what tracking shows."""
-    dossier = await runtime.store.db[DOSSIERS].find_one({"_id": dossier_code})
-    if dossier is None:
-        return None
-    procedure_name = (await runtime.store.db[RECEIPTS].find_one({"dossier_code": dossier_code}) or {}).get(
-        "procedure_name"
-    )
-    return dossier | {"procedure_name": procedure_name}
+    return await runtime.store.db[DOSSIERS].find_one({"_id": dossier_code})
 
 
 async def find_receipt(runtime: Runtime, dossier_code: str) -> dict[str, Any] | None:
@@ -110,17 +104,28 @@ async def find_submission(runtime: Runtime, key: str) -> dict[str, Any] | None:
 
 
 async def change_status(
-    tx: Tx, dossier_code: str, expected: tuple[str, ...], changes: dict[str, Any]
+    tx: Tx,
+    dossier_code: str,
+    expected: tuple[str, ...],
+    changes: dict[str, Any],
+    conditions: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Apply `changes` if the dossier's status is one of `expected`; the dossier before, or None."""
-    return await tx.db[DOSSIERS].find_one_and_update(
-        {"_id": dossier_code, "status": {"$in": list(expected)}}, {"$set": changes}, session=tx.session
-    )
+    """Apply `changes` if the dossier's status is one of `expected` and `conditions` hold; the dossier before, or None."""
+    query = {"_id": dossier_code, "status": {"$in": list(expected)}, **(conditions or {})}
+    return await tx.db[DOSSIERS].find_one_and_update(query, {"$set": changes}, session=tx.session)
 
 
 async def move_due_date(tx: Tx, dossier_code: str, due_at: Any) -> None:
     await tx.db[RECEIPTS].update_one({"dossier_code": dossier_code}, {"$set": {"due_at": due_at}}, session=tx.session)
 
 
+def mark_decided(tx: Tx, dossier_code: str) -> None:
+    """Routing decided: the citizen can no longer withdraw it nor be asked for more."""
+    tx.defer(DOSSIERS, UpdateOne({"_id": dossier_code, "status": "received"}, {"$set": {"status": "decided"}}))
+
+
 def mark_completed(tx: Tx, dossier_code: str) -> None:
-    tx.defer(DOSSIERS, UpdateOne({"_id": dossier_code}, {"$set": {"status": "result_returned"}}))
+    tx.defer(
+        DOSSIERS,
+        UpdateOne({"_id": dossier_code, "status": {"$ne": "withdrawn"}}, {"$set": {"status": "result_returned"}}),
+    )

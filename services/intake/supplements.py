@@ -7,9 +7,12 @@ working days the clock was paused. The citizen may withdraw a dossier not yet de
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from motcua_contracts import DossierSupplemented, DossierSupplementRequested, DossierWithdrawn
 from pydantic import BaseModel, Field
 
@@ -19,14 +22,16 @@ from services.runtime.clock import local
 from . import domain, slip, store
 from .api import ComponentIn, catalogue, component_received
 from .settings import settings
-from .tracking import NOT_FOUND
+from .tracking import NOT_FOUND, owned_dossier
 
 router = APIRouter(tags=["supplements"])
 RECEIVED, WAITING, WITHDRAWN = "received", "waiting_for_supplement", "withdrawn"
 
 
 class SupplementRequest(BaseModel):
-    documents: list[str] = Field(min_length=1, max_length=20, description="Documents to add or complete.")
+    documents: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        min_length=1, max_length=20, description="Documents to add or complete."
+    )
     reason: str = Field(min_length=3, max_length=1000)
     officer: str = Field(min_length=2, max_length=120)
 
@@ -41,13 +46,6 @@ class Withdrawal(BaseModel):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-async def owned_dossier(runtime: RuntimeDep, code: str, owner: str) -> dict:
-    dossier = await store.find_dossier_for_owner_check(runtime, code)
-    if dossier is None or not domain.owner_matches(dossier, owner, settings.identity_hash_key):
-        raise HTTPException(404, NOT_FOUND)
-    return dossier
-
-
 @router.post("/dossiers/{code}/supplement-requests", status_code=201)
 async def request_supplement(code: str, request: SupplementRequest, runtime: RuntimeDep) -> dict:
     """Send the dossier back for more documents; produces the supplement-request form."""
@@ -56,6 +54,7 @@ async def request_supplement(code: str, request: SupplementRequest, runtime: Run
         "documents": request.documents,
         "reason": request.reason,
         "officer": request.officer,
+        "form_token": secrets.token_urlsafe(16),
         "requested_at": requested_at,
     }
 
@@ -77,14 +76,16 @@ async def request_supplement(code: str, request: SupplementRequest, runtime: Run
 
     if await runtime.transact(send_back) is None:
         raise _not_in_state(await store.find_dossier(runtime, code), "being received or processed")
-    return {"dossier_code": code, **supplement, "form": f"/dossiers/{code}/supplement-request.pdf"}
+    form = f"/dossiers/{code}/supplement-request.pdf?token={supplement['form_token']}"
+    return {"dossier_code": code, **supplement, "form": form}
 
 
 @router.get("/dossiers/{code}/supplement-request.pdf", response_class=Response)
-async def supplement_request_form(code: str, runtime: RuntimeDep) -> Response:
+async def supplement_request_form(code: str, token: str, runtime: RuntimeDep) -> Response:
     dossier = await store.find_dossier(runtime, code)
-    if dossier is None or "supplement" not in dossier:
-        raise HTTPException(404, f"no supplement request for dossier {code!r}")
+    expected = ((dossier or {}).get("supplement") or {}).get("form_token", "")
+    if not hmac.compare_digest(expected.encode(), token.encode()) or not expected:
+        raise HTTPException(404, f"no supplement request for dossier {code!r} with this token")
     commune = catalogue.communes.get(dossier["commune_code"])
     pdf = slip.render_supplement_request(
         unit_name=f"UBND {commune.name}" if commune else dossier["commune_code"],
@@ -101,9 +102,9 @@ async def supplement_request_form(code: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/dossiers/{code}/supplement")
-async def supplement(code: str, request: Supplement, runtime: RuntimeDep) -> dict:
+async def supplement(code: str, request: Supplement, http: Request, runtime: RuntimeDep) -> dict:
     """The citizen resubmits against the same code; the due date moves by the paused working days."""
-    dossier = await owned_dossier(runtime, code, request.owner)
+    dossier = await owned_dossier(http, runtime, code, request.owner)
     if dossier["status"] != WAITING:
         raise _not_in_state(dossier, "waiting for a supplement")
     given = {c.name for c in request.components}
@@ -111,14 +112,18 @@ async def supplement(code: str, request: Supplement, runtime: RuntimeDep) -> dic
         raise HTTPException(422, {"message": "requested documents are missing", "missing": missing})
     components = [component_received(c) for c in request.components]
     now = utcnow()
-    calendar = catalogue.calendar
-    paused = calendar.working_days_between(
-        calendar.receipt_day(dossier["supplement"]["requested_at"]), calendar.receipt_day(now)
-    )
-    due_at = calendar.postpone(dossier["due_at"], paused)
+    paused = domain.paused_working_days(catalogue.calendar, dossier["supplement"]["requested_at"], now)
+    due_at = catalogue.calendar.postpone(dossier["due_at"], paused)
 
     async def resume(tx: Tx) -> dict | None:
-        before = await store.change_status(tx, code, (WAITING,), {"status": RECEIVED, "due_at": due_at})
+        # only the request this resubmission answers: not one made again meanwhile
+        before = await store.change_status(
+            tx,
+            code,
+            (WAITING,),
+            {"status": RECEIVED, "due_at": due_at},
+            {"supplement.requested_at": dossier["supplement"]["requested_at"]},
+        )
         if before is not None:
             await store.move_due_date(tx, code, due_at)
             await store.record_step(tx, code, DossierSupplemented.TYPE, now)
@@ -140,9 +145,9 @@ async def supplement(code: str, request: Supplement, runtime: RuntimeDep) -> dic
 
 
 @router.post("/dossiers/{code}/withdrawal")
-async def withdraw(code: str, request: Withdrawal, runtime: RuntimeDep) -> dict:
+async def withdraw(code: str, request: Withdrawal, http: Request, runtime: RuntimeDep) -> dict:
     """The citizen withdraws a dossier that has not been decided yet."""
-    await owned_dossier(runtime, code, request.owner)
+    await owned_dossier(http, runtime, code, request.owner)
     withdrawn_at = utcnow()
 
     async def withdraw_dossier(tx: Tx) -> dict | None:

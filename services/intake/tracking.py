@@ -35,6 +35,9 @@ class RateLimit:
 
     def check(self, client: str) -> None:
         now = time.monotonic()
+        if len(self.seen) > 10_000:  # forget clients quiet for a minute, so the table stays small
+            for quiet in [c for c, times in self.seen.items() if not times or times[-1] <= now - 60]:
+                del self.seen[quiet]
         recent = self.seen[client]
         while recent and recent[0] <= now - 60:
             recent.popleft()
@@ -44,6 +47,19 @@ class RateLimit:
 
 
 limit = RateLimit(settings.tracking_per_minute)
+
+
+async def owned_dossier(request: Request, runtime: RuntimeDep, code: str, owner: str) -> dict:
+    """The dossier if `owner` is its owner's phone or identity number; rate-limited per client.
+
+    A wrong owner and an unknown code get the same answer, after the same work.
+    """
+    limit.check(request.client.host if request.client else "unknown")
+    dossier = await store.find_dossier_for_owner_check(runtime, code)
+    decoy = {"applicant": {"phone": ""}, "identity_hash": ""}
+    if not domain.owner_matches(dossier or decoy, owner, settings.identity_hash_key) or dossier is None:
+        raise HTTPException(404, NOT_FOUND)
+    return dossier
 
 
 class Lookup(BaseModel):
@@ -59,10 +75,7 @@ async def tracking_page() -> str:
 @router.post("/api/track")
 async def track(lookup: Lookup, request: Request, runtime: RuntimeDep) -> dict:
     """A dossier's status history and due date, for its owner only."""
-    limit.check(request.client.host if request.client else "unknown")
-    dossier = await store.find_dossier_for_owner_check(runtime, lookup.code)
-    if dossier is None or not domain.owner_matches(dossier, lookup.owner, settings.identity_hash_key):
-        raise HTTPException(404, NOT_FOUND)
+    dossier = await owned_dossier(request, runtime, lookup.code, lookup.owner)
     history = await store.tracking(runtime, lookup.code) or {"steps": []}
     steps = sorted(history["steps"], key=lambda step: step["at"])
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -52,6 +53,11 @@ GOOD = {
             "not valid base64",
         ),
         ({"channel": "carrier-pigeon"}, 422, "channel"),
+        (
+            {"components": [{**GOOD["components"][0], "content_base64": "JVBERi0xé"}, *GOOD["components"][1:]]},
+            422,
+            "not valid base64",
+        ),
         ({"procedure_code": "1.000954", "components": []}, 422, "information only"),
         ({"channel": "online_full"}, 422, "partial online: not by online_full"),
         ({"channel": "counter"}, 422, "receiving officer"),
@@ -105,8 +111,16 @@ def test_good_submission_returns_code_due_date_and_receipt(stack: Stack) -> None
     assert receipt["dossier_code"].startswith("H40.101-")
     assert receipt["receipt_number"] == f"BN-{receipt['dossier_code']}"
     assert receipt["fee_vnd"] == 75000
-    fetched = httpx.get(f"{stack.service_url('intake')}/dossiers/{receipt['dossier_code']}/receipt", timeout=10)
+    intake = stack.service_url("intake")
+    fetched = httpx.get(
+        f"{intake}/dossiers/{receipt['dossier_code']}/receipt?token={receipt['access_token']}", timeout=10
+    )
     assert fetched.json() == receipt
+    assert httpx.get(f"{intake}/dossiers/{receipt['dossier_code']}/receipt?token=x", timeout=10).status_code == 404
+    # 15 working days, due at the end of office hours, local time
+    due, received = datetime.fromisoformat(receipt["due_at"]), datetime.fromisoformat(receipt["received_at"])
+    assert (due.hour, due.minute, due.utcoffset()) == (17, 0, timedelta(hours=7))
+    assert timedelta(days=19) <= due - received <= timedelta(days=30)
     stored = database(stack, "intake")["dossiers"].find_one({"_id": receipt["dossier_code"]})
     assert "001203004567" not in str(stored), "identity numbers are stored only as a keyed hash"
 

@@ -93,9 +93,11 @@ async def test_receipt_slip_pdf_reads_in_vietnamese_and_its_qr_links_to_tracking
         procedure = next(p for p in procedures if p["code"] == "1.009994")
         body = make_dossier(random.Random(24), [procedure], communes)
         receipt = (await client.post("/dossiers", json=body)).json()
-        response = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf")
+        response = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf?token={receipt['access_token']}")
+        stranger = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf?token=guess")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
+    assert stranger.status_code == 404
     (tmp_path / "slip.pdf").write_bytes(response.content)
 
     def run(*command: str) -> str:
@@ -136,7 +138,9 @@ async def test_supplement_loop_and_withdrawal(stack: Stack, tmp_path: Path) -> N
             json={"documents": [document], "reason": "lần nữa", "officer": "X Y"},
         )
         assert again.status_code == 409 and "waiting for supplement" in again.text
-        form = await client.get(f"/dossiers/{code}/supplement-request.pdf")
+        form = await client.get(sent_back.json()["form"])
+        assert form.status_code == 200
+        assert (await client.get(f"/dossiers/{code}/supplement-request.pdf?token=guess")).status_code == 404
         (tmp_path / "form.pdf").write_bytes(form.content)
         text = pdf_text(tmp_path / "form.pdf")
         assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text and document in text and code in text

@@ -40,7 +40,9 @@ async def completed(stack: Stack) -> dict:
 
     await wait_until(history_complete, "intake's tracking history to reach the notification", timeout=60)
     async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
-        dossier = (await client.get(f"/dossiers/{receipt['dossier_code']}/receipt")).json()
+        dossier = (
+            await client.get(f"/dossiers/{receipt['dossier_code']}/receipt?token={receipt['access_token']}")
+        ).json()
     phone = database(stack, "intake")["dossiers"].find_one({"_id": receipt["dossier_code"]})["applicant"]["phone"]
     return receipt | {"phone": phone, "receipt": dossier}
 
@@ -55,6 +57,15 @@ async def test_owner_sees_status_history_and_due_date(stack: Stack, completed: d
             assert steps[0] == "Đã tiếp nhận hồ sơ"
             assert "Đã ký số kết quả" in steps and "Đã có kết quả, trả kết quả" in steps
             assert body["due_at"] == completed["due_at"]
+
+
+async def test_a_decided_dossier_can_no_longer_be_withdrawn(stack: Stack, completed: dict) -> None:
+    async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
+        response = await client.post(
+            f"/dossiers/{completed['dossier_code']}/withdrawal", json={"owner": completed["phone"], "reason": "muộn"}
+        )
+    assert response.status_code == 409
+    assert "result returned" in response.text
 
 
 async def test_wrong_owner_gets_the_same_answer_as_an_unknown_code(stack: Stack, completed: dict) -> None:

@@ -76,3 +76,17 @@ def test_a_paused_clock_moves_the_due_date_by_the_working_days_paused() -> None:
     assert CALENDAR.postpone(due, paused) == at(2026, 2, 27, 17)
     assert CALENDAR.working_days_between(date(2026, 11, 23), date(2026, 11, 23)) == 0
     assert CALENDAR.postpone(at(2026, 11, 23, 17), 1) == at(2026, 11, 25, 17)  # over 24/11
+
+
+def test_paused_working_days_follow_the_receipt_rules_at_both_ends() -> None:
+    from services.intake.domain import paused_working_days
+
+    # sent back Monday 16/11 10:00, resubmitted Wednesday 18/11 10:00: Monday and Tuesday were lost
+    assert paused_working_days(CALENDAR, at(2026, 11, 16, 10), at(2026, 11, 18, 10)) == 2
+    # sent back Monday after hours: the pause takes effect Tuesday
+    assert paused_working_days(CALENDAR, at(2026, 11, 16, 18), at(2026, 11, 18, 10)) == 1
+    # the same day, or both on a Sunday: nothing lost
+    assert paused_working_days(CALENDAR, at(2026, 11, 16, 10), at(2026, 11, 16, 15)) == 0
+    assert paused_working_days(CALENDAR, at(2026, 11, 22, 10), at(2026, 11, 22, 15)) == 0
+    # sent back Friday 13/2 before Tết, resubmitted Tuesday 24/2: Friday and Monday 23 lost
+    assert paused_working_days(CALENDAR, at(2026, 2, 13, 10), at(2026, 2, 24, 10)) == 2
