@@ -4,17 +4,7 @@ import logging
 from pathlib import Path
 
 from fastapi import APIRouter
-from motcua_contracts import (
-    CitizenNotified,
-    DossierApproved,
-    DossierCompleted,
-    DossierDigitised,
-    Event,
-    PaymentCompleted,
-    PaymentNotRequired,
-    PaymentRequested,
-    ResultSigned,
-)
+from motcua_contracts import EVENT_TYPES, DossierApproved, DossierCompleted, Event
 
 from services.runtime import Runtime, Service, Tx
 from services.runtime.calendar import WorkCalendar
@@ -49,16 +39,8 @@ async def on_progress(event: Event, tx: Tx) -> None:
         store.mark_completed(tx, event.dossier_code)
 
 
-PROGRESS = (
-    DossierDigitised,
-    PaymentRequested,
-    PaymentCompleted,
-    PaymentNotRequired,
-    DossierApproved,
-    ResultSigned,
-    DossierCompleted,
-    CitizenNotified,
-)
+# Every lifecycle event other services publish: each is a step of the public history.
+PROGRESS = tuple(event for event in EVENT_TYPES.values() if event.TOPIC.owner not in ("intake", "stats"))
 
 http = APIRouter()
 for part in (api.router, tracking.router, supplements.router):

@@ -7,22 +7,7 @@ publishes a province snapshot on `motcua.stats.v1` whenever counters change.
 import asyncio
 import logging
 
-from motcua_contracts import (
-    CitizenNotified,
-    DossierApproved,
-    DossierCompleted,
-    DossierDigitised,
-    DossierReceived,
-    DossierSupplemented,
-    DossierSupplementRequested,
-    DossierWithdrawn,
-    Event,
-    PaymentCompleted,
-    PaymentNotRequired,
-    PaymentRequested,
-    ResultSigned,
-    StatsSnapshot,
-)
+from motcua_contracts import EVENT_TYPES, Event, StatsSnapshot
 
 from services.runtime import Runtime, Service, Tx, utcnow
 
@@ -62,20 +47,8 @@ async def publish_snapshots(runtime: Runtime) -> None:
             log.exception("stats snapshot failed")
 
 
-TRACKED = (
-    DossierSupplementRequested,
-    DossierSupplemented,
-    DossierWithdrawn,
-    DossierReceived,
-    DossierDigitised,
-    PaymentRequested,
-    PaymentCompleted,
-    PaymentNotRequired,
-    DossierApproved,
-    ResultSigned,
-    DossierCompleted,
-    CitizenNotified,
-)
+# Every event of the dossier lifecycle, except stats' own snapshots.
+TRACKED = tuple(event for event in EVENT_TYPES.values() if event is not StatsSnapshot)
 
 service = Service(
     "stats",
