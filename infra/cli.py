@@ -1,10 +1,11 @@
 """`motcua`: operate a local stack.
 
-motcua up [--stack dev]      start Kafka, MongoDB-protocol server and every service
+motcua up [--stack dev]      start Kafka, MongoDB-protocol server, the development issuer and every service
 motcua down                  stop them
 motcua status                health of each process, lag of each consumer group
 motcua load --count 500      submit realistic dossiers and report latencies
 motcua dlq list|replay SERVICE   inspect or replay a service's dead-lettered events
+motcua token OFFICIAL_ID [--expires-in S]   an official's access token from the development issuer
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import sys
 
+import httpx
 from motcua_contracts import SERVICES
 from rich.console import Console
 
@@ -36,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     restart.add_argument("service", choices=SERVICES)
     load.add_arguments(commands.add_parser("load", help="submit realistic dossiers and report latencies"))
     dlq.add_arguments(commands.add_parser("dlq", help="list or replay dead-lettered events"))
+    token = commands.add_parser("token", help="print an official's access token from the development issuer")
+    token.add_argument("official", metavar="OFFICIAL_ID", help="the official's user name, e.g. cb.h40101.tn")
+    token.add_argument("--expires-in", type=int, default=3600, metavar="S", help="lifetime in seconds (default 3600)")
     args = parser.parse_args(argv)
     stack = Stack.named(args.stack)
 
@@ -63,6 +68,33 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if summary.completed == summary.submitted else 1
     elif args.command == "dlq":
         return asyncio.run(dlq.run(stack, args))
+    elif args.command == "token":
+        return print_token(stack, args.official, args.expires_in)
+    return 0
+
+
+def print_token(stack: Stack, official: str, expires_in: int) -> int:
+    """Print only the access token, so that `TOKEN=$(motcua token ...)` works; errors go to stderr."""
+    try:
+        response = httpx.post(
+            f"{stack.issuer_url}/token",
+            data={"grant_type": "password", "username": official, "expires_in": str(expires_in)},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        print(
+            f"issuer of stack '{stack.name}' not reachable at {stack.issuer_url} ({exc}); is the stack up?",
+            file=sys.stderr,
+        )
+        return 1
+    if response.status_code != 200:
+        try:
+            reason = response.json()["detail"]
+        except (ValueError, KeyError, TypeError):
+            reason = response.text or f"HTTP {response.status_code}"
+        print(f"issuer refused: {reason}", file=sys.stderr)
+        return 1
+    print(response.json()["access_token"])
     return 0
 
 

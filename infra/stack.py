@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "infra" / "kafka"
 KAFKA_LIB = KAFKA_DIR / "target" / "lib"
 INFRA = ("kafka", "mongodb")
+ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py), managed like a service
 
 
 class StackError(RuntimeError):
@@ -65,6 +66,14 @@ class Stack:
 
     def service_url(self, service: str, replica: int = 1) -> str:
         return f"http://127.0.0.1:{self.service_port(service, replica)}"
+
+    @property
+    def issuer_port(self) -> int:
+        return self.first_service_port + 8
+
+    @property
+    def issuer_url(self) -> str:
+        return f"http://127.0.0.1:{self.issuer_port}"
 
     def trace_file(self, service: str) -> Path:
         return self.data / "traces" / f"{service}.jsonl"
@@ -219,42 +228,69 @@ class Stack:
             "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
             "MOTCUA_CALLBACK_URL": f"{self.service_url('payment')}/payments/ipn",
             "MOTCUA_PUBLIC_URL": self.service_url("intake"),
+            "MOTCUA_OIDC_ISSUER": self.issuer_url,
         }
 
-    def start_service(self, service: str, replica: int = 1) -> None:
-        """Start a service process; replicas beyond the first join the same consumer group."""
+    def start_service(self, service: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
+        """Start a service process; replicas beyond the first join the same consumer group.
+        `env` overrides the stack's settings for this process."""
         process = replica_name(service, replica)
         if not self.pid(process):
-            self._spawn(process, [sys.executable, "-m", f"services.{service}"], self.service_env(service, replica))
+            self._spawn(
+                process,
+                [sys.executable, "-m", f"services.{service}"],
+                {**self.service_env(service, replica), **(env or {})},
+            )
 
     def wait_ready(self, service: str, timeout: float = 90, replica: int = 1) -> None:
-        process = replica_name(service, replica)
+        self._wait_ready(replica_name(service, replica), self.service_url(service, replica), timeout)
+
+    def _wait_ready(self, process: str, url: str, timeout: float) -> None:
+        """Wait until the process at `url` answers 200 on /ready; fail early if it exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid(process) is None:
                 raise StackError(f"{process} exited\n{self.log_tail(process)}")
             try:
-                if httpx.get(f"{self.service_url(service, replica)}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
         raise StackError(f"{process} not ready after {timeout}s\n{self.log_tail(process)}")
 
+    # --- the development identity provider -----------------------------------
+    def issuer_env(self) -> dict[str, str]:
+        return {
+            "MOTCUA_ISSUER_URL": self.issuer_url,
+            "MOTCUA_HTTP_PORT": str(self.issuer_port),
+            "MOTCUA_ISSUER_KEY_FILE": str(self.data / "keys" / "issuer-key.pem"),
+        }
+
+    def start_issuer(self) -> None:
+        """Start the development OIDC issuer that signs officials' tokens (never in a deployment)."""
+        if not self.pid(ISSUER):
+            self._spawn(ISSUER, [sys.executable, "-m", "infra.issuer"], self.issuer_env())
+
+    def wait_issuer_ready(self, timeout: float = 30) -> None:
+        self._wait_ready(ISSUER, self.issuer_url, timeout)
+
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
-        """Start infrastructure and services; return when every service is ready."""
+        """Start infrastructure, the issuer and services; return when every service is ready."""
         self.start_mongodb()
         self.start_kafka()
+        self.start_issuer()
         self.wait_for_mongodb()
         asyncio.run(self.wait_for_kafka_and_create_topics())
+        self.wait_issuer_ready()
         for service in services:
             self.start_service(service)
         for service in services:
             self.wait_ready(service)
 
     def down(self) -> None:
-        """Stop every service process (replicas included), then the infrastructure."""
+        """Stop every service process (replicas included) and the issuer, then the infrastructure."""
         running = {path.stem for path in (self.data / "run").glob("*.pid")}
         for process in sorted(running - set(INFRA)):
             self.stop(process)
@@ -282,7 +318,7 @@ def _java(*options: str) -> list[str]:
     return ["java", *options, f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}", "-cp", f"{KAFKA_LIB}/*"]
 
 
-MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd"}
+MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd", ISSUER: "infra.issuer"}
 
 
 def replica_name(service: str, replica: int) -> str:

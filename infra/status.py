@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_contracts import SERVICES
 from rich.table import Table
 
-from .stack import INFRA, Stack
+from .stack import INFRA, ISSUER, Stack
 
 
 def process_table(stack: Stack) -> Table:
@@ -19,9 +19,12 @@ def process_table(stack: Stack) -> Table:
         pid = stack.pid(process)
         address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_url
         table.add_row(process, str(pid or "-"), _memory(pid), address, "[green]running" if pid else "[red]stopped")
+    pid = stack.pid(ISSUER)
+    health = _readiness(stack.issuer_url) if pid else "[red]stopped"
+    table.add_row(ISSUER, str(pid or "-"), _memory(pid), stack.issuer_url, health)
     for service in SERVICES:
         pid = stack.pid(service)
-        health = _readiness(stack, service) if pid else "[red]stopped"
+        health = _readiness(stack.service_url(service)) if pid else "[red]stopped"
         table.add_row(service, str(pid or "-"), _memory(pid), stack.service_url(service), health)
     return table
 
@@ -39,9 +42,9 @@ def _memory(pid: int | None) -> str:
     return "?"
 
 
-def _readiness(stack: Stack, service: str) -> str:
+def _readiness(url: str) -> str:
     try:
-        response = httpx.get(f"{stack.service_url(service)}/ready", timeout=3)
+        response = httpx.get(f"{url}/ready", timeout=3)
     except httpx.HTTPError as exc:
         return f"[red]no answer ({type(exc).__name__})"
     if response.status_code == 200:

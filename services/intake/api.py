@@ -24,6 +24,7 @@ from services.runtime import DOSSIER_ATTRIBUTE, Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
+from services.runtime.units import Unit, Units
 
 from . import domain, slip, store
 from .settings import settings
@@ -38,11 +39,11 @@ class Catalogue:
 
     version: str = ""
     procedures: dict[str, domain.Procedure] = field(default_factory=dict)
-    units: domain.Units | None = None
+    units: Units | None = None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
-    def communes(self) -> dict[str, domain.Unit]:
+    def communes(self) -> dict[str, Unit]:
         return self.units.communes if self.units else {}
 
 
@@ -76,6 +77,9 @@ class SubmitDossier(BaseModel):
     )
     postal_reference: str | None = Field(
         default=None, pattern=r"^[A-Z0-9]{6,20}$", description="By post: the public postal service's item number."
+    )
+    area: str | None = Field(
+        default=None, min_length=1, max_length=80, description="The applicant's hamlet or quarter (thôn, tổ dân phố)."
     )
 
 
@@ -200,6 +204,7 @@ async def submit_dossier(
             "channel": request.channel,
             "received_by": request.received_by,
             "postal_reference": request.postal_reference,
+            "area": request.area,
             "applicant": {"name": applicant.name, "phone": applicant.phone, "email": applicant.email},
             "identity_hash": domain.identity_hash(applicant.identity_number, settings.identity_hash_key),
             "components": [c.model_dump() for c in components],
@@ -224,6 +229,10 @@ async def submit_dossier(
                 receipt_number=receipt.receipt_number,
                 received_at=received_at,
                 due_at=receipt.due_at,
+                level=procedure.level,
+                competent_authority=procedure.competent_unit,
+                workflow=procedure.workflow,
+                area=request.area,
             ),
             commune=request.commune_code,
         )

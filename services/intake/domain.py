@@ -81,36 +81,10 @@ class Procedure:
         return self.online_level != "information"
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A receiving unit: the province or one of its communes, by national agency code."""
-
-    code: str
-    name: str
-
-
 def parse_catalogue(text: str) -> tuple[str, dict[str, Procedure]]:
     """(version, procedures by code) from the catalogue file's JSON."""
     document = json.loads(text)
     return document["version"], {row["code"]: Procedure.from_row(row) for row in document["procedures"]}
-
-
-@dataclass(frozen=True)
-class Units:
-    """The province, its departments and its communes, by national agency code."""
-
-    province: Unit
-    departments: dict[str, Unit]
-    communes: dict[str, Unit]
-
-
-def parse_units(text: str) -> Units:
-    data = json.loads(text)
-    return Units(
-        province=Unit(code=data["province"]["code"], name=data["province"]["name"]),
-        departments={row["code"]: Unit(**row) for row in data.get("departments", [])},
-        communes={row["code"]: Unit(**row) for row in data["communes"]},
-    )
 
 
 def file_kind(content: bytes) -> str | None:
@@ -182,6 +156,9 @@ STATUS_LABELS = {
     "payment.requested": "Chờ thanh toán phí, lệ phí",
     "payment.completed": "Đã thanh toán phí, lệ phí",
     "payment.not_required": "Không phải nộp phí, lệ phí",
+    "dossier.transferred": "Chuyển xử lý liên thông",
+    "dossier.refused": "Từ chối giải quyết hồ sơ",
+    "dossier.apologised": "Xin lỗi và hẹn lại ngày trả kết quả",
     "dossier.approved": "Đã phê duyệt, chờ ký số kết quả",
     "result.signed": "Đã ký số kết quả",
     "dossier.completed": "Đã có kết quả, trả kết quả",

@@ -10,16 +10,12 @@ class IntakeSettings(ServiceSettings):
     # Key of the keyed hash (HMAC) under which identity numbers are stored for lookup.
     identity_hash_key: str = "change-me-in-deployment"
     max_component_bytes: int = 10 * 1024 * 1024
-    # A province's own catalogue and units replace the samples shipped here.
+    # A province's own catalogue replaces the sample shipped here.
     catalogue_file: str = str(DATA / "procedures.json")
-    units_file: str = str(DATA / "units.json")
     # The public tracking page that receipt QR codes link to.
     public_url: str = "http://127.0.0.1:8001"
     # Public tracking look-ups allowed per client address and minute.
     tracking_per_minute: int = 20
-    # A Unicode font for PDFs (Debian: fonts-dejavu-core).
-    pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
 settings = IntakeSettings()

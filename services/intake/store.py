@@ -124,6 +124,31 @@ def mark_decided(tx: Tx, dossier_code: str) -> None:
     tx.defer(DOSSIERS, UpdateOne({"_id": dossier_code, "status": "received"}, {"$set": {"status": "decided"}}))
 
 
+def mark_waiting_for_supplement(tx: Tx, dossier_code: str, supplement: dict[str, Any]) -> None:
+    """Routing sent the dossier back: the citizen may now resubmit against its code."""
+    tx.defer(
+        DOSSIERS,
+        UpdateOne(
+            {"_id": dossier_code, "status": "received"},
+            {"$set": {"status": "waiting_for_supplement", "supplement": supplement}},
+        ),
+    )
+
+
+def mark_refused(tx: Tx, dossier_code: str) -> None:
+    tx.defer(
+        DOSSIERS,
+        UpdateOne(
+            {"_id": dossier_code, "status": {"$in": ["received", "waiting_for_supplement"]}},
+            {"$set": {"status": "refused"}},
+        ),
+    )
+
+
+def promise_new_date(tx: Tx, dossier_code: str, new_due_at: Any) -> None:
+    tx.defer(DOSSIERS, UpdateOne({"_id": dossier_code}, {"$set": {"new_due_at": new_due_at}}))
+
+
 def mark_completed(tx: Tx, dossier_code: str) -> None:
     tx.defer(
         DOSSIERS,

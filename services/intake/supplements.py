@@ -1,39 +1,25 @@
 """After receipt: the supplement loop (yêu cầu bổ sung hồ sơ) and withdrawal (rút hồ sơ).
 
-An officer sends a dossier back with the list of documents to add; its clock pauses.
-The citizen resubmits against the same dossier code; the due date moves later by the
-working days the clock was paused. The citizen may withdraw a dossier not yet decided.
+An officer sends a dossier back through routing (`dossier.supplement_requested`) with
+the list of documents to add; its clock pauses. The citizen resubmits against the
+same dossier code; the due date moves later by the working days the clock was paused. The citizen may withdraw a dossier not yet decided.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from pathlib import Path
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Request, Response
-from motcua_contracts import DossierSupplemented, DossierSupplementRequested, DossierWithdrawn
+from fastapi import APIRouter, HTTPException, Request
+from motcua_contracts import DossierSupplemented, DossierWithdrawn
 from pydantic import BaseModel, Field
 
 from services.runtime import RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
 
-from . import domain, slip, store
+from . import domain, store
 from .api import ComponentIn, catalogue, component_received
-from .settings import settings
 from .tracking import NOT_FOUND, owned_dossier
 
 router = APIRouter(tags=["supplements"])
 RECEIVED, WAITING, WITHDRAWN = "received", "waiting_for_supplement", "withdrawn"
-
-
-class SupplementRequest(BaseModel):
-    documents: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
-        min_length=1, max_length=20, description="Documents to add or complete."
-    )
-    reason: str = Field(min_length=3, max_length=1000)
-    officer: str = Field(min_length=2, max_length=120)
 
 
 class Supplement(BaseModel):
@@ -44,61 +30,6 @@ class Supplement(BaseModel):
 class Withdrawal(BaseModel):
     owner: str = Field(min_length=9, max_length=12)
     reason: str = Field(min_length=3, max_length=1000)
-
-
-@router.post("/dossiers/{code}/supplement-requests", status_code=201)
-async def request_supplement(code: str, request: SupplementRequest, runtime: RuntimeDep) -> dict:
-    """Send the dossier back for more documents; produces the supplement-request form."""
-    requested_at = utcnow()
-    supplement = {
-        "documents": request.documents,
-        "reason": request.reason,
-        "officer": request.officer,
-        "form_token": secrets.token_urlsafe(16),
-        "requested_at": requested_at,
-    }
-
-    async def send_back(tx: Tx) -> dict | None:
-        before = await store.change_status(tx, code, (RECEIVED,), {"status": WAITING, "supplement": supplement})
-        if before is not None:
-            await store.record_step(tx, code, DossierSupplementRequested.TYPE, requested_at)
-            tx.emit(
-                DossierSupplementRequested(
-                    dossier_code=code,
-                    documents=request.documents,
-                    reason=request.reason,
-                    requested_by=request.officer,
-                    requested_at=requested_at,
-                ),
-                commune=before["commune_code"],
-            )
-        return before
-
-    if await runtime.transact(send_back) is None:
-        raise _not_in_state(await store.find_dossier(runtime, code), "being received or processed")
-    form = f"/dossiers/{code}/supplement-request.pdf?token={supplement['form_token']}"
-    return {"dossier_code": code, **supplement, "form": form}
-
-
-@router.get("/dossiers/{code}/supplement-request.pdf", response_class=Response)
-async def supplement_request_form(code: str, token: str, runtime: RuntimeDep) -> Response:
-    dossier = await store.find_dossier(runtime, code)
-    expected = ((dossier or {}).get("supplement") or {}).get("form_token", "")
-    if not hmac.compare_digest(expected.encode(), token.encode()) or not expected:
-        raise HTTPException(404, f"no supplement request for dossier {code!r} with this token")
-    commune = catalogue.communes.get(dossier["commune_code"])
-    pdf = slip.render_supplement_request(
-        unit_name=f"UBND {commune.name}" if commune else dossier["commune_code"],
-        dossier_code=code,
-        applicant_name=dossier["applicant"]["name"],
-        documents=dossier["supplement"]["documents"],
-        reason=dossier["supplement"]["reason"],
-        officer=dossier["supplement"]["officer"],
-        requested_at=dossier["supplement"]["requested_at"],
-        font=Path(settings.pdf_font),
-        bold_font=Path(settings.pdf_bold_font),
-    )
-    return Response(pdf, media_type="application/pdf")
 
 
 @router.post("/dossiers/{code}/supplement")

@@ -82,6 +82,7 @@ async def track(lookup: Lookup, request: Request, runtime: RuntimeDep) -> dict:
         "dossier_code": lookup.code,
         "procedure_name": dossier["procedure_name"],
         "due_at": local(dossier["due_at"]).isoformat(),
+        "new_due_at": local(dossier["new_due_at"]).isoformat() if dossier.get("new_due_at") else None,
         "status": domain.STATUS_LABELS.get(steps[-1]["event"], steps[-1]["event"]) if steps else None,
         "history": [
             {"status": domain.STATUS_LABELS.get(s["event"], s["event"]), "at": local(s["at"]).isoformat()}

@@ -10,7 +10,7 @@ Rules (Civil Code and the one-stop rules): the day of receipt is not counted; a
 dossier received after the cut-off hour, outside office hours or on a non-working
 day counts as received on the next working day; a period in calendar days that ends
 on a non-working day ends on the next working day; results are due at the end of
-office hours.
+office hours. Office hours are 07:00–11:30 and 13:30–17:00 (8 hours a working day).
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ import holidays
 from .clock import LOCAL_TZ
 
 DayKind = Literal["working", "calendar"]
-OFFICE_OPENS = time(7, 0)
-OFFICE_CLOSES = time(17, 0)
+MORNING_SESSION = (time(7, 0), time(11, 30))
+AFTERNOON_SESSION = (time(13, 30), time(17, 0))
+OFFICE_SESSIONS = (MORNING_SESSION, AFTERNOON_SESSION)
+OFFICE_OPENS = MORNING_SESSION[0]
+OFFICE_CLOSES = AFTERNOON_SESSION[1]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,22 @@ class WorkCalendar:
         while not self.is_working_day(day):
             day += timedelta(days=1)
         return day
+
+    def previous_working_day(self, day: date) -> date:
+        """The last working day before `day`."""
+        day -= timedelta(days=1)
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def _sessions(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The office sessions of `day` as local (opens, closes) pairs; none on a day off."""
+        if not self.is_working_day(day):
+            return []
+        return [
+            (datetime.combine(day, opens, LOCAL_TZ), datetime.combine(day, closes, LOCAL_TZ))
+            for opens, closes in OFFICE_SESSIONS
+        ]
 
     def receipt_day(self, received_at: datetime, cutoff: time = OFFICE_CLOSES) -> date:
         """The day a dossier counts as received on (local time)."""
@@ -100,3 +119,36 @@ class WorkCalendar:
         for _ in range(working_days):
             day = self.next_working_day(day)
         return datetime.combine(day, OFFICE_CLOSES, LOCAL_TZ)
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Office hours on working days from `start` to `end` (0 if `end` is not later)."""
+        start, end = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
+        total, day = timedelta(), start.date()
+        while day <= end.date():
+            for opens, closes in self._sessions(day):
+                total += max(timedelta(), min(closes, end) - max(opens, start))
+            day += timedelta(days=1)
+        return total / timedelta(hours=1)
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` office hours after `start`; a budget used up exactly at the
+        end of a session ends there. Counting outside office hours begins at the next
+        opening; `hours` <= 0 returns `start` unchanged."""
+        if hours <= 0:
+            return start
+        cursor, remaining = start.astimezone(LOCAL_TZ), timedelta(hours=hours)
+        day = cursor.date()
+        while True:
+            for opens, closes in self._sessions(day):
+                begin = max(opens, cursor)
+                if begin >= closes:
+                    continue
+                if remaining <= closes - begin:
+                    return begin + remaining
+                remaining -= closes - begin
+            day = self.next_working_day(day)
+
+    def working_day_before(self, moment: datetime) -> datetime:
+        """The same local time of day on the last working day before `moment`'s local date."""
+        local = moment.astimezone(LOCAL_TZ)
+        return datetime.combine(self.previous_working_day(local.date()), local.time(), LOCAL_TZ)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .units import SAMPLE as SAMPLE_UNITS
+
 
 class ServiceSettings(BaseSettings):
     """What every service reads at start-up; a service subclasses it for its own knobs."""
@@ -30,6 +32,14 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024
     # Official days off and make-up working days beyond the statutory calendar (JSON).
     calendar_file: str | None = None
+    # The province's units (province, departments, communes); the sample is replaced in deployment.
+    units_file: str = str(SAMPLE_UNITS)
+    # Officials' tokens: the OIDC issuer whose keys sign them and the audience they must name.
+    oidc_issuer: str = "http://127.0.0.1:8009"
+    oidc_audience: str = "motcua"
+    # A Unicode font for PDF forms (Debian: fonts-dejavu-core).
+    pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
     # The service's own database; defaults to `motcua_<service>`.
     database: str | None = None
 

@@ -1,9 +1,10 @@
-"""Due dates by the legal rules, pinned on real 2026 dates (Tết, 30/4–1/5, 2/9, swaps)."""
+"""Due dates and office hours by the legal rules, pinned on real 2026 dates (Tết, 30/4–1/5, 2/9, swaps)."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,91 @@ def test_paused_working_days_follow_the_receipt_rules_at_both_ends() -> None:
     assert paused_working_days(CALENDAR, at(2026, 11, 22, 10), at(2026, 11, 22, 15)) == 0
     # sent back Friday 13/2 before Tết, resubmitted Tuesday 24/2: Friday and Monday 23 lost
     assert paused_working_days(CALENDAR, at(2026, 2, 13, 10), at(2026, 2, 24, 10)) == 2
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "end"),
+    [
+        (at(2026, 11, 20, 15), 4, at(2026, 11, 23, 9)),  # Friday 15:00 → Monday 09:00 over the weekend
+        (at(2026, 11, 16, 10, 30), 2, at(2026, 11, 16, 14, 30)),  # the lunch break 11:30–13:30 is skipped
+        (at(2026, 11, 16, 10, 30), 1, at(2026, 11, 16, 11, 30)),  # ends at noon, not at 13:30
+        (at(2026, 11, 16, 15), 2, at(2026, 11, 16, 17)),  # ends at 17:00, not the next morning
+        (at(2026, 11, 16, 12), 1, at(2026, 11, 16, 14, 30)),  # started at lunch: counts from 13:30
+        (at(2026, 11, 16, 18), 1.5, at(2026, 11, 17, 8, 30)),  # started after hours: next morning
+        (at(2026, 11, 21, 10), 8, at(2026, 11, 23, 17)),  # started Saturday: a full Monday
+        (at(2026, 2, 13, 16), 2, at(2026, 2, 23, 8)),  # Friday before Tết, then 16–20 Feb off
+        (at(2026, 8, 21, 16), 2, at(2026, 8, 22, 8)),  # Saturday 22/8 is a make-up working day
+        (at(2026, 8, 28, 16), 2, at(2026, 9, 3, 8)),  # 31/8, 1/9 and 2/9 National Day off
+        (at(2026, 11, 23, 16), 2, at(2026, 11, 25, 8)),  # Tuesday 24/11 off
+    ],
+)
+def test_adding_working_hours_counts_office_hours_on_working_days(start: datetime, hours: float, end: datetime) -> None:
+    result = CALENDAR.add_working_hours(start, hours)
+    assert result == end
+    assert result.tzinfo is LOCAL_TZ
+
+
+def test_adding_no_working_hours_returns_the_start_unchanged() -> None:
+    saturday = at(2026, 11, 21, 10)
+    assert CALENDAR.add_working_hours(saturday, 0) is saturday
+    assert CALENDAR.add_working_hours(saturday, -1) is saturday
+
+
+def test_working_hours_are_counted_in_local_time() -> None:
+    friday_9am_local = datetime(2026, 11, 20, 2, tzinfo=UTC)
+    assert CALENDAR.add_working_hours(friday_9am_local, 1) == at(2026, 11, 20, 10)
+    assert CALENDAR.add_working_hours(friday_9am_local, 1).tzinfo is LOCAL_TZ
+    assert CALENDAR.working_hours_between(friday_9am_local, at(2026, 11, 20, 10)) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [
+        (at(2026, 11, 20, 16), at(2026, 11, 23, 8), 2),  # Friday 16:00 → Monday 08:00
+        (at(2026, 11, 16, 10, 30), at(2026, 11, 16, 14, 30), 2),  # over the lunch break
+        (at(2026, 11, 16, 12), at(2026, 11, 16, 13), 0),  # inside the lunch break
+        (at(2026, 11, 16, 18), at(2026, 11, 17, 6), 0),  # overnight
+        (at(2026, 11, 16), at(2026, 11, 17), 8),  # a whole working day
+        (at(2026, 11, 16), at(2026, 11, 23), 40),  # a working week
+        (at(2026, 11, 23), at(2026, 11, 30), 32),  # with Tuesday 24/11 off
+        (at(2026, 2, 13, 16), at(2026, 2, 23, 8), 2),  # over Tết
+        (at(2026, 8, 22), at(2026, 8, 23), 8),  # the make-up Saturday
+        (at(2026, 11, 16, 15), at(2026, 11, 16, 9), 0),  # end before start
+        (at(2026, 11, 16, 9), at(2026, 11, 16, 9), 0),
+    ],
+)
+def test_working_hours_between_two_moments(start: datetime, end: datetime, hours: float) -> None:
+    assert CALENDAR.working_hours_between(start, end) == hours
+
+
+def test_adding_working_hours_and_counting_them_back_agree() -> None:
+    rng = random.Random(20260216)
+    sessions = [(time(7), 270), (time(13, 30), 210)]  # opening time, session length in minutes
+    for _ in range(200):
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(365))
+        if not CALENDAR.is_working_day(day):
+            continue
+        opens, minutes = rng.choice(sessions)
+        start = datetime.combine(day, opens, LOCAL_TZ) + timedelta(minutes=rng.randrange(minutes))
+        hours = rng.randrange(1, 60 * 80) / 60
+        end = CALENDAR.add_working_hours(start, hours)
+        assert end > start
+        assert CALENDAR.working_hours_between(start, end) == pytest.approx(hours, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("due", "warn"),
+    [
+        (at(2026, 11, 18, 17), at(2026, 11, 17, 17)),  # Wednesday → Tuesday
+        (at(2026, 11, 23, 17), at(2026, 11, 20, 17)),  # Monday → the Friday before
+        (at(2026, 11, 25, 9, 30), at(2026, 11, 23, 9, 30)),  # Wednesday → Monday, over 24/11 off
+        (at(2026, 2, 23, 17), at(2026, 2, 13, 17)),  # Monday after Tết → Friday 13/2 before it
+        (at(2026, 9, 3, 17), at(2026, 8, 28, 17)),  # after 31/8–2/9 off → Friday 28/8
+        (at(2026, 8, 24, 17), at(2026, 8, 22, 17)),  # Monday → the make-up Saturday 22/8
+    ],
+)
+def test_the_working_day_before_keeps_the_time_of_day(due: datetime, warn: datetime) -> None:
+    result = CALENDAR.working_day_before(due)
+    assert result == warn
+    assert result.tzinfo is LOCAL_TZ
+    assert CALENDAR.working_day_before(due.astimezone(UTC)) == warn

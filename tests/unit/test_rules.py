@@ -33,7 +33,7 @@ def test_outcome_compares_finishing_date_with_appointment_date() -> None:
 def test_dossier_waits_for_digitisation_and_fee_before_a_decision() -> None:
     dossier = {"received": True, "digitised": True, "payment_requested": True}
     assert not routing.ready_for_decision(dossier)
-    assert routing.status_while_waiting(dossier) == routing.WAITING_FOR_PAYMENT
+    assert routing.waiting_for(dossier) == ["payment"]
     assert routing.ready_for_decision({**dossier, "fee_settled": True})
 
 
@@ -101,5 +101,5 @@ def test_a_dossier_waiting_for_a_supplement_is_not_decided_and_a_withdrawn_one_n
     assert routing.ready_for_decision(ready)
     waiting = {**ready, "waiting_for_supplement": True}
     assert not routing.ready_for_decision(waiting)
-    assert routing.status_while_waiting(waiting) == routing.WAITING_FOR_SUPPLEMENT
+    assert "supplement" in routing.waiting_for(waiting)
     assert routing.decided({**ready, "status": routing.WITHDRAWN})

@@ -15,6 +15,7 @@ from .topics import DIGITISATION, INTAKE, NOTIFICATION, PAYMENT, ROUTING, SIGNIN
 
 Channel = Literal["online_full", "online_partial", "counter", "post"]
 Outcome = Literal["early", "on_time", "late"]
+Level = Literal["commune", "province", "inter_agency"]
 
 
 class Part(BaseModel):
@@ -57,16 +58,14 @@ class DossierReceived(Event):
     receipt_number: str = Field(description="Number of the receipt-and-appointment slip.")
     received_at: datetime
     due_at: datetime = Field(description="Appointment date: when the result is due.")
-
-
-@event("dossier.supplement_requested", INTAKE)
-class DossierSupplementRequested(Event):
-    """The dossier was sent back for more documents (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ); its clock pauses."""
-
-    documents: list[str] = Field(description="The documents to add or complete.")
-    reason: str
-    requested_by: str
-    requested_at: datetime
+    level: Level | None = Field(
+        default=None, description="Who resolves the procedure: commune, province, or both in turn."
+    )
+    competent_authority: str | None = Field(
+        default=None, description="The catalogue's competent authority.", examples=["Văn phòng đăng ký đất đai"]
+    )
+    workflow: str | None = Field(default=None, description="Workflow template id.", examples=["commune-standard"])
+    area: str | None = Field(default=None, description="Hamlet or quarter (thôn, tổ dân phố) of the applicant.")
 
 
 @event("dossier.supplemented", INTAKE)
@@ -144,6 +143,95 @@ class DossierApproved(Event):
     result_title: str
 
 
+@event("dossier.step_started", ROUTING)
+class DossierStepStarted(Event):
+    """The dossier entered a step of its workflow; `holder` is the assigned official, if any."""
+
+    workflow: str = Field(examples=["commune-standard"])
+    workflow_version: int
+    step: str = Field(examples=["review"])
+    step_name: str = Field(examples=["Thẩm định hồ sơ"])
+    unit: str = Field(description="Unit holding the dossier.", examples=["H40.101"])
+    role: str = Field(examples=["specialist"])
+    holder: str | None = Field(default=None, description="Official id; none while it waits in the unit's queue.")
+    started_at: datetime
+    step_due_at: datetime
+
+
+@event("dossier.transferred", ROUTING)
+class DossierTransferred(Event):
+    """The dossier passed from one unit to another (liên thông)."""
+
+    from_unit: str = Field(examples=["H40.101"])
+    to_unit: str = Field(examples=["000.16.01.H40"])
+    step: str
+    transferred_at: datetime
+
+
+@event("dossier.assigned", ROUTING)
+class DossierAssigned(Event):
+    """An official took the dossier's current step: claimed, or reassigned by a leader."""
+
+    step: str
+    unit: str
+    holder: str
+    assigned_by: str
+    assigned_at: datetime
+
+
+@event("dossier.supplement_requested", ROUTING)
+class DossierSupplementRequested(Event):
+    """The dossier was sent back for more documents (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ); its clock pauses."""
+
+    documents: list[str] = Field(description="The documents to add or complete.")
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    unit: str | None = Field(default=None, description="Unit that asked.")
+
+
+@event("dossier.refused", ROUTING)
+class DossierRefused(Event):
+    """The competent unit refused to resolve the dossier, with its reason (phiếu từ chối giải quyết)."""
+
+    reason: str
+    refused_by: str
+    unit: str
+    refused_at: datetime
+
+
+@event("dossier.due_soon", ROUTING)
+class DossierDueSoon(Event):
+    """One working day is left before the dossier's due date."""
+
+    due_at: datetime
+    unit: str
+    holder: str | None = None
+
+
+@event("dossier.overdue", ROUTING)
+class DossierOverdue(Event):
+    """A due time passed: the dossier's (`scope` dossier) or its current step's (`scope` step)."""
+
+    scope: Literal["dossier", "step"]
+    step: str
+    due_at: datetime
+    unit: str
+    holder: str | None = None
+
+
+@event("dossier.apologised", ROUTING)
+class DossierApologised(Event):
+    """The unit apologised to the citizen with the reason and a new return date (allowed once)."""
+
+    reason: str
+    due_at: datetime = Field(description="The appointment date the result will miss.")
+    new_due_at: datetime = Field(description="The new return date promised.")
+    apologised_by: str
+    unit: str
+    apologised_at: datetime
+
+
 @event("dossier.completed", ROUTING)
 class DossierCompleted(Event):
     """The signed result was returned; the dossier is done (trả kết quả)."""
@@ -152,6 +240,7 @@ class DossierCompleted(Event):
     completed_at: datetime
     due_at: datetime
     outcome: Outcome = Field(description="Early (trước hạn), on time (đúng hạn) or late (quá hạn).")
+    apologised: bool = Field(default=False, description="An apology with a new return date was sent.")
 
 
 # --- signing (ký số) -----------------------------------------------------------

@@ -1,0 +1,165 @@
+"""Routing's pure rules: competent units, workflow templates, assignment, deadline alarms.
+
+Deadline alarms are computed for an explicit `now`: the tests move that clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from services.routing import domain
+from services.routing.settings import settings
+from services.runtime.calendar import WorkCalendar
+from services.runtime.clock import LOCAL_TZ
+from services.runtime.units import SAMPLE, load_units
+
+UNITS = load_units(SAMPLE)
+TEMPLATES = json.loads(open(settings.workflows_file, encoding="utf-8").read())
+AUTHORITIES = TEMPLATES["authorities"]
+CALENDAR = WorkCalendar()
+
+
+def steps(template: str) -> list[dict]:
+    return TEMPLATES["templates"][template]["steps"]
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=LOCAL_TZ)
+
+
+@pytest.mark.parametrize(
+    ("level", "authority", "unit"),
+    [
+        ("commune", "UBND cấp xã", "H40.101"),
+        ("commune", "Công an cấp xã", "H40.101"),
+        ("province", "Sở Xây dựng", "000.07.01.H40"),
+        ("inter_agency", "Văn phòng đăng ký đất đai", "000.16.01.H40"),
+        ("inter_agency", "Bảo hiểm xã hội cơ sở", "000.18.01.H40"),  # through the authority map
+    ],
+)
+def test_competent_unit_comes_from_the_procedure_and_the_commune(level: str, authority: str, unit: str) -> None:
+    assert domain.competent_unit(level, authority, "H40.101", UNITS, AUTHORITIES) == unit
+
+
+def test_an_authority_with_no_unit_is_an_error_not_a_guess() -> None:
+    with pytest.raises(domain.UnresolvedAuthority, match="Sở Không Có"):
+        domain.competent_unit("province", "Sở Không Có", "H40.101", UNITS, AUTHORITIES)
+
+
+def test_inter_agency_route_goes_commune_department_and_back() -> None:
+    units = {"receiving": "H40.101", "competent": "000.16.01.H40"}
+    assert domain.route(steps("inter-agency"), units) == ["H40.101", "000.16.01.H40", "H40.101"]
+    assert domain.route(steps("commune-standard"), {"receiving": "H40.101", "competent": "H40.101"}) == ["H40.101"]
+
+
+def test_shipped_templates_keep_the_rules() -> None:
+    for body in TEMPLATES["templates"].values():
+        domain.Workflow(steps=body["steps"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s[2].update(role="specialist"), "only a leader approves"),
+        (lambda s: s.pop(3), "exactly one approve, one sign and one return"),
+        (lambda s: s[0].update(share=0.5), "add up to 1"),
+        (lambda s: s.insert(0, dict(s[0])), "unique"),
+        (lambda s: s.append(s.pop(0)), "ends with return"),
+    ],
+)
+def test_a_unit_override_that_breaks_the_rules_is_refused(change, message: str) -> None:
+    broken = json.loads(json.dumps(steps("commune-standard")))
+    change(broken)
+    with pytest.raises(ValidationError, match=message):
+        domain.Workflow(steps=broken)
+
+
+def test_assignment_prefers_field_then_area_then_the_least_busy() -> None:
+    officials = [
+        {"_id": "a", "fields": ["Đất đai"], "areas": ["Thôn 1"], "open": 5},
+        {"_id": "b", "fields": ["Đất đai"], "areas": ["Thôn 4"], "open": 1},
+        {"_id": "c", "fields": ["Hộ tịch"], "areas": [], "open": 0},
+        {"_id": "d", "fields": ["Đất đai"], "areas": ["Thôn 1"], "open": 2, "active": False},
+    ]
+    assert domain.pick_official(officials, "Đất đai", "Thôn 1") == "a"  # d is inactive
+    assert domain.pick_official(officials, "Đất đai", None) == "b"
+    assert domain.pick_official(officials, "Hộ tịch", "Thôn 1") == "c"
+    assert domain.pick_official(officials, "Y tế", None) == "c"  # nobody of the field: least busy overall
+    assert domain.pick_official([], "Y tế", None) is None
+    tied = [{"_id": "y", "open": 1}, {"_id": "x", "open": 1}]
+    assert domain.pick_official(tied, None, None) == "x"
+
+
+def test_step_budget_is_its_share_of_the_office_hours() -> None:
+    # received Monday 23/11 07:00, due Friday 27/11 17:00; Tuesday 24/11 is a day off
+    received, due = at(23, 7), at(27, 17)
+    assert CALENDAR.working_hours_between(received, due) == 32
+    assert domain.step_due(CALENDAR, received, due, received, 0.25) == at(23, 17)
+    assert domain.step_due(CALENDAR, received, due, received, 5 / 32) == at(23, 14)  # lunch not counted
+
+
+def dossier(**changes) -> dict:
+    return {"status": domain.PROCESSING, "due_at": at(27, 17), "alarms": {}, **changes}
+
+
+def fire(d: dict, now: datetime) -> list[str]:
+    """Fire what is due at `now` the way the watcher does (each alarm marked sent with its date)."""
+    kinds = [alarm.kind for alarm in domain.due_alarms(d, CALENDAR, now)]
+    for kind in kinds:
+        key = d.get("step_due_at") if kind == "step_overdue" else domain.deadline(d)
+        d["alarms"][kind] = key
+        if kind == "overdue":
+            d["alarms"]["due_soon"] = key
+    return kinds
+
+
+def test_due_soon_one_working_day_before_then_overdue_each_once() -> None:
+    d = dossier()
+    assert domain.alarm_at(d, CALENDAR) == at(26, 17)  # Thursday 17:00
+    assert fire(d, at(26, 16, 59)) == []
+    assert fire(d, at(26, 17)) == ["due_soon"]
+    assert fire(d, at(27, 9)) == []
+    assert domain.alarm_at(d, CALENDAR) == at(27, 17)
+    assert fire(d, at(27, 17, 1)) == ["overdue"]
+    assert fire(d, at(30, 9)) == [] and domain.alarm_at(d, CALENDAR) is None
+
+
+def test_a_sweep_after_a_long_outage_says_overdue_not_due_soon() -> None:
+    assert fire(dossier(), at(30, 9)) == ["overdue"]
+
+
+def test_the_clock_pauses_while_waiting_for_a_supplement_and_a_new_date_rearms() -> None:
+    d = dossier()
+    assert fire(d, at(26, 17, 5)) == ["due_soon"]
+    d["status"] = domain.WAITING_FOR_SUPPLEMENT
+    assert domain.alarm_at(d, CALENDAR) is None and fire(d, at(30, 9)) == []
+    d |= {"status": domain.PROCESSING, "due_at": at(2, 17, month=12)}  # resubmitted: due date moved
+    assert domain.alarm_at(d, CALENDAR) == at(1, 17, month=12)
+    assert fire(d, at(1, 17, month=12)) == ["due_soon"]
+
+
+def test_an_apology_moves_the_alarms_to_the_new_date_but_not_the_legal_due_date() -> None:
+    d = dossier()
+    fire(d, at(26, 17))
+    d["apology"] = {"new_due_at": at(3, 17, month=12)}
+    assert domain.deadline(d) == at(3, 17, month=12)
+    assert fire(d, at(27, 17, 30)) == []  # the old date passing is not an alarm any more
+    assert fire(d, at(2, 17, month=12)) == ["due_soon"]
+    assert fire(d, at(3, 17, 1, month=12)) == ["overdue"]
+    assert domain.classify(at(3, 16, month=12), d["due_at"]) == "late"  # still late by the legal rule
+
+
+def test_a_step_past_its_budget_is_overdue_once() -> None:
+    d = dossier(step_due_at=at(23, 13, 30))
+    assert fire(d, at(23, 13, 31)) == ["step_overdue"]
+    assert fire(d, at(23, 15)) == []
+    d["step_due_at"] = at(25, 10)  # next step
+    assert fire(d, at(25, 10) + timedelta(minutes=1)) == ["step_overdue"]
+
+
+def test_closed_dossiers_raise_no_alarms() -> None:
+    for status in domain.CLOSED:
+        assert domain.alarm_at(dossier(status=status, step_due_at=at(23, 9)), CALENDAR) is None
