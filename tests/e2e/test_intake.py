@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from motcua_contracts import DossierSupplemented
+from motcua_contracts import DossierWithdrawn
 
 from infra.dossiers import make_dossier
 from infra.stack import Stack
@@ -119,45 +119,15 @@ async def test_receipt_slip_pdf_reads_in_vietnamese_and_its_qr_links_to_tracking
     assert qr == f"{stack.service_url('intake')}/track?code={receipt['dossier_code']}"
 
 
-async def test_supplement_loop_and_withdrawal(stack: Stack, tmp_path: Path) -> None:
+async def test_withdrawal_by_the_owner_only_and_once(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedures, communes = await catalogue(client)
         procedure = next(p for p in procedures if p["code"] == "1.004194")  # residence: 7 working days
         body = make_dossier(random.Random(25), [procedure], communes)
         receipt = (await client.post("/dossiers", json=body)).json()
         code, owner = receipt["dossier_code"], body["applicant"]["phone"]
-        document = procedure["components"][1]["name"]
-
-        sent_back = await client.post(
-            f"/dossiers/{code}/supplement-requests",
-            json={"documents": [document], "reason": "Giấy tờ chứng minh chỗ ở chưa rõ", "officer": "Lê Thị Hoa"},
-        )
-        assert sent_back.status_code == 201
-        again = await client.post(
-            f"/dossiers/{code}/supplement-requests",
-            json={"documents": [document], "reason": "lần nữa", "officer": "X Y"},
-        )
-        assert again.status_code == 409 and "waiting for supplement" in again.text
-        form = await client.get(sent_back.json()["form"])
-        assert form.status_code == 200
-        assert (await client.get(f"/dossiers/{code}/supplement-request.pdf?token=guess")).status_code == 404
-        (tmp_path / "form.pdf").write_bytes(form.content)
-        text = pdf_text(tmp_path / "form.pdf")
-        assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text and document in text and code in text
-
-        supplement = {"owner": owner, "components": [{"name": document, "form": "paper"}]}
-        wrong_owner = await client.post(f"/dossiers/{code}/supplement", json=supplement | {"owner": "0900000002"})
-        assert wrong_owner.status_code == 404
-        incomplete = await client.post(
-            f"/dossiers/{code}/supplement", json=supplement | {"components": [{"name": "Khác", "form": "paper"}]}
-        )
-        assert incomplete.status_code == 422 and document in incomplete.text
-        resumed = await client.post(f"/dossiers/{code}/supplement", json=supplement)
-        assert resumed.status_code == 200, resumed.text
-        # resubmitted the same working day: no working day paused, the due date stays
-        assert resumed.json()["paused_working_days"] == 0
-        assert resumed.json()["due_at"] == receipt["due_at"]
-
+        stranger = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": "0900000002", "reason": "Thử"})
+        assert stranger.status_code == 404
         withdrawn = await client.post(
             f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không còn nhu cầu"}
         )
@@ -167,12 +137,6 @@ async def test_supplement_loop_and_withdrawal(stack: Stack, tmp_path: Path) -> N
 
         history = (await client.post("/api/track", json={"code": code, "owner": owner})).json()["history"]
     steps = [step["status"] for step in history]
-    for status in ("Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)", "Đã nhận hồ sơ bổ sung", "Công dân đã rút hồ sơ"):
-        assert status in steps
-    intake_events = [e for e in await events(stack, DossierSupplemented.TOPIC) if e.subject == code]
-    assert [e.type for e in intake_events] == [
-        "dossier.received",
-        "dossier.supplement_requested",
-        "dossier.supplemented",
-        "dossier.withdrawn",
-    ]
+    assert "Công dân đã rút hồ sơ" in steps
+    intake_events = [e for e in await events(stack, DossierWithdrawn.TOPIC) if e.subject == code]
+    assert [e.type for e in intake_events] == ["dossier.received", "dossier.withdrawn"]
