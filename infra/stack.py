@@ -115,6 +115,7 @@ class Stack:
                 env={**os.environ, **(env or {})},
                 start_new_session=True,
             )
+        _wait_exec(child)
         self.pid_file(process).write_text(str(child.pid))
         return child.pid
 
@@ -336,6 +337,20 @@ def _alive(pid: int, marker: str) -> bool:
             return marker.encode() in cmdline.read()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+def _wait_exec(child: subprocess.Popen, timeout: float = 5) -> None:
+    """Wait until the forked child runs its own program: until then its command line is
+    ours, and a liveness check by command line would take it for dead."""
+    own = Path("/proc/self/cmdline").read_bytes()
+    deadline = time.monotonic() + timeout
+    while child.poll() is None and time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{child.pid}/cmdline").read_bytes() != own:
+                return
+        except FileNotFoundError:
+            return
+        time.sleep(0.01)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -1,4 +1,5 @@
-"""Notification (thông báo): tells the citizen when their result is ready.
+"""Notification (thông báo): tells the citizen when their result is ready, when more
+documents are needed, when the dossier is refused, and when the unit apologises.
 
 Events may arrive in any order: a message whose recipient is not known yet waits
 for the dossier's `dossier.received`. Each (dossier, template) is sent once.
@@ -6,9 +7,18 @@ for the dossier's `dossier.received`. Each (dossier, template) is sent once.
 
 from typing import Any
 
-from motcua_contracts import CitizenNotified, DossierCompleted, DossierReceived
+from motcua_contracts import (
+    CitizenNotified,
+    DossierApologised,
+    DossierCompleted,
+    DossierReceived,
+    DossierRefused,
+    DossierSupplementRequested,
+    Event,
+)
 
 from services.runtime import Service, Tx, utcnow
+from services.runtime.clock import local
 
 from . import domain, store
 from .settings import settings
@@ -27,13 +37,13 @@ def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
             "sent_at": sent_at,
             "channel": "sms",
             "to": contact["phone"],
-            "text": domain.render(template, **message["values"]),
+            "text": domain.render(template.split("@")[0], **message["values"]),
         }
         tx.emit(
             CitizenNotified(
                 dossier_code=dossier["_id"],
                 channel="sms",
-                template=template,
+                template=template.split("@")[0],
                 recipient=domain.mask_phone(contact["phone"]),
                 sent_at=sent_at,
             )
@@ -48,9 +58,26 @@ async def on_received(event: DossierReceived, tx: Tx) -> None:
 
 
 async def on_completed(event: DossierCompleted, tx: Tx) -> None:
+    await tell(tx, event, "result_ready", result_code=event.result_code)
+
+
+async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx) -> None:
+    # keyed by the request's time: a second request later is a second message
+    await tell(tx, event, f"supplement_requested@{int(event.requested_at.timestamp())}")
+
+
+async def on_refused(event: DossierRefused, tx: Tx) -> None:
+    await tell(tx, event, "refused")
+
+
+async def on_apologised(event: DossierApologised, tx: Tx) -> None:
+    await tell(tx, event, "apologised", new_due_date=f"{local(event.new_due_at):%d/%m/%Y}")
+
+
+async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
+    """Queue `message` (a template, optionally `@` a key) for the dossier's owner, once."""
     dossier = await store.get(tx, event.dossier_code)
-    values = {"dossier_code": event.dossier_code, "result_code": event.result_code}
-    dossier["messages"].setdefault("result_ready", {"values": values, "sent_at": None})
+    dossier["messages"].setdefault(message, {"values": {"dossier_code": event.dossier_code, **values}, "sent_at": None})
     send_waiting(tx, dossier)
     store.put(tx, dossier)
 
@@ -58,7 +85,13 @@ async def on_completed(event: DossierCompleted, tx: Tx) -> None:
 service = Service(
     "notification",
     settings,
-    handlers={DossierReceived: on_received, DossierCompleted: on_completed},
+    handlers={
+        DossierReceived: on_received,
+        DossierCompleted: on_completed,
+        DossierSupplementRequested: on_supplement_requested,
+        DossierRefused: on_refused,
+        DossierApologised: on_apologised,
+    },
     on_start=store.create_indexes,
     state=store.DOSSIERS,
 )

@@ -10,6 +10,9 @@ from typing import Any
 
 TEMPLATES = {
     "result_ready": "Ho so {dossier_code} da co ket qua ({result_code}). Tra cuu tai cong dich vu cong.",
+    "supplement_requested": "Ho so {dossier_code} can bo sung giay to. Vui long xem phieu yeu cau bo sung.",
+    "refused": "Ho so {dossier_code} bi tu choi giai quyet. Vui long xem phieu tu choi.",
+    "apologised": "Xin loi: ho so {dossier_code} cham tra ket qua. Hen lai ngay {new_due_date}.",
 }
 
 

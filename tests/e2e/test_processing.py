@@ -245,7 +245,7 @@ async def test_inter_agency_dossier_goes_to_the_department_and_back(officers: St
 
     # the commune still sees where its dossier is, but cannot act while the department holds it
     seen = await reception.dossier(code)
-    assert seen["holder_unit"] == "000.16.01.H40" and seen["status"] == "processing"
+    assert seen["holder_unit"] == "000.16.01.H40" and seen["status"] in ("processing", "waiting_for_payment")
     assert (await reception.post(f"/dossiers/{code}/forward")).status_code == 403
     workloads = {o["id"]: o["open"] for o in (await team["vpdkdd.giamdoc"].get("/officials")).json()["officials"]}
     assert workloads[department["holder"]] >= 1
@@ -400,6 +400,12 @@ async def test_supplement_request_and_refusal_with_their_forms(officers: Stack, 
             assert status in history
         withdraw = await intake.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không cần nữa"})
         assert withdraw.status_code == 409  # refused: nothing left to withdraw
+
+    def told() -> list[str]:
+        messages = (database(stack, "notification")["dossiers"].find_one({"_id": code}) or {}).get("messages", {})
+        return sorted(name.split("@")[0] for name, m in messages.items() if m.get("sent_at"))
+
+    await wait_until(lambda: told() == ["refused", "supplement_requested"], "the citizen to be told")
 
 
 async def test_a_dossier_waiting_on_payment_shows_why_and_nothing_blocks(officers: Stack) -> None:
