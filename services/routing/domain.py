@@ -161,12 +161,11 @@ def pending_alarms(dossier: Mapping[str, Any], calendar: WorkCalendar) -> list[A
         return []
     sent = dossier.get("alarms", {})
     alarms = []
-    if dossier.get("status") not in (RESOLVED,):
-        due = deadline(dossier)
-        if sent.get("due_soon") != due:
-            alarms.append(Alarm("due_soon", calendar.working_day_before(due)))
-        if sent.get("overdue") != due:
-            alarms.append(Alarm("overdue", due))
+    due = deadline(dossier)
+    if sent.get("due_soon") != due:
+        alarms.append(Alarm("due_soon", calendar.working_day_before(due)))
+    if sent.get("overdue") != due:
+        alarms.append(Alarm("overdue", due))
     step_due_at = dossier.get("step_due_at")
     if step_due_at and sent.get("step_overdue") != step_due_at:
         alarms.append(Alarm("step_overdue", step_due_at))

@@ -124,6 +124,10 @@ async def test_officers_take_a_commune_dossier_from_receipt_to_result(officers: 
         "h40102.hotich",
     )
     reception, colleague, specialist = team["h40101.tiepnhan1"], team["h40101.tiepnhan2"], team["h40101.hotich"]
+    async with httpx.AsyncClient(base_url=stack.service_url("routing"), timeout=10) as anonymous:
+        assert (await anonymous.get("/queue")).status_code == 401
+        forged = await anonymous.get("/queue", headers={"Authorization": "Bearer e30.e30.c2ln"})
+        assert forged.status_code == 401 and forged.headers["www-authenticate"].startswith("Bearer")
     code = await submit(stack, "1.001193", "H40.101", seed=41)  # birth registration: free, one working day
 
     first = await reception.at_step(code, "receive")
@@ -209,11 +213,25 @@ async def test_claim_race_has_one_winner_every_time(officers: Stack) -> None:
         found = await events(stack, DossierCompleted.TOPIC)
         return [e.subject for e in found if e.type == "dossier.assigned" and e.subject in codes]
 
+    # a leader moves a step to a colleague; nobody else may, and only to someone of the step's role
+    leader = Officer(stack, "h40102.chutich")
+    taken_by = routing_state(stack, codes[0])["holder"]
+    other = b.id if taken_by == a.id else a.id
+    by_peer = await (a if taken_by == a.id else b).post(f"/dossiers/{codes[0]}/reassignment", {"to": other})
+    assert by_peer.status_code == 403 and "only a leader" in by_peer.text
+    wrong_role = await leader.post(f"/dossiers/{codes[0]}/reassignment", {"to": "h40102.hotich"})
+    assert wrong_role.status_code == 422 and "receiving" in wrong_role.text
+    before = {o["id"]: o["open"] for o in (await leader.get("/officials")).json()["officials"]}
+    moved = await leader.post(f"/dossiers/{codes[0]}/reassignment", {"to": other})
+    assert moved.status_code == 200 and moved.json()["holder"] == other
+    after = {o["id"]: o["open"] for o in (await leader.get("/officials")).json()["officials"]}
+    assert after[other] == before[other] + 1 and after[taken_by] == before[taken_by] - 1
+
     for _ in range(20):
-        if len(await assigned()) >= len(codes):
+        if len(await assigned()) >= len(codes) + 1:
             break
         await asyncio.sleep(0.5)
-    assert sorted(await assigned()) == sorted(codes)  # one assignment per dossier: the winner's
+    assert sorted(await assigned()) == sorted([*codes, codes[0]])  # each claim's winner, and the reassignment
 
 
 async def test_inter_agency_dossier_goes_to_the_department_and_back(officers: Stack) -> None:
