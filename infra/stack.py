@@ -102,6 +102,15 @@ class Stack:
         marker = MARKERS.get(process) or f"services.{process.split('-')[0]}"  # replicas: "intake-2"
         return pid if _alive(pid, marker) else None
 
+    def _pid_state(self, process: str) -> str:
+        """What the pid file points at, for error messages."""
+        try:
+            pid = int(self.pid_file(process).read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            return f"pid {pid}: {cmdline.strip() or 'no command line'}"
+        except (FileNotFoundError, ValueError, ProcessLookupError) as error:
+            return f"no live process: {type(error).__name__}"
+
     def _spawn(self, process: str, command: list[str], env: dict[str, str] | None = None) -> int:
         for folder in ("logs", "run", "traces"):
             (self.data / folder).mkdir(parents=True, exist_ok=True)
@@ -248,10 +257,12 @@ class Stack:
 
     def _wait_ready(self, process: str, url: str, timeout: float) -> None:
         """Wait until the process at `url` answers 200 on /ready; fail early if it exits."""
-        deadline = time.monotonic() + timeout
+        deadline, missing = time.monotonic() + timeout, 0
         while time.monotonic() < deadline:
-            if self.pid(process) is None:
-                raise StackError(f"{process} exited\n{self.log_tail(process)}")
+            # gone at three looks in a row: a process in the middle of exec can look gone once
+            missing = missing + 1 if self.pid(process) is None else 0
+            if missing >= 3:
+                raise StackError(f"{process} exited ({self._pid_state(process)})\n{self.log_tail(process)}")
             try:
                 if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                     return
@@ -346,7 +357,7 @@ def _wait_exec(child: subprocess.Popen, timeout: float = 5) -> None:
     deadline = time.monotonic() + timeout
     while child.poll() is None and time.monotonic() < deadline:
         try:
-            if Path(f"/proc/{child.pid}/cmdline").read_bytes() != own:
+            if Path(f"/proc/{child.pid}/cmdline").read_bytes() not in (own, b""):
                 return
         except FileNotFoundError:
             return

@@ -266,8 +266,9 @@ async def official_for(tx: Tx, official_id: str, unit: str, role: str) -> None:
 
 
 @router.post("/dossiers/{code}/forward")
-async def forward(code: str, body: Forward, who: Official, runtime: RuntimeDep) -> dict[str, Any]:
+async def forward(code: str, who: Official, runtime: RuntimeDep, body: Forward | None = None) -> dict[str, Any]:
     """Finish the current step and send the dossier to the next one (maybe another unit)."""
+    body = body or Forward()
 
     async def change(tx: Tx, dossier: dict[str, Any], now: datetime) -> dict[str, Any]:
         holding(who, dossier, "forward")
@@ -328,8 +329,9 @@ async def refuse(code: str, body: Reason, who: Official, runtime: RuntimeDep) ->
 
 
 @router.post("/dossiers/{code}/approval")
-async def approve(code: str, body: Approval, who: Official, runtime: RuntimeDep) -> dict[str, Any]:
+async def approve(code: str, who: Official, runtime: RuntimeDep, body: Approval | None = None) -> dict[str, Any]:
     """A leader approves the result; it goes to signing."""
+    body = body or Approval()
 
     async def change(tx: Tx, dossier: dict[str, Any], now: datetime) -> dict[str, Any]:
         if not has_role(who, domain.LEADER):
