@@ -76,6 +76,11 @@ async def current_official(request: Request, runtime: RuntimeDep) -> dict[str, A
 Official = Annotated[dict[str, Any], Depends(current_official)]
 
 
+def signed(who: dict[str, Any]) -> str:
+    """How an official signs forms and events: their name."""
+    return who.get("name") or who["_id"]
+
+
 def has_role(who: dict[str, Any], *roles: str) -> bool:
     return any(role in who.get("roles", ()) for role in roles)
 
@@ -125,6 +130,13 @@ def holding(who: dict[str, Any], dossier: dict[str, Any], *actions: str) -> dict
     if dossier["holder"] != who["_id"]:
         raise forbid(f"step {step['id']!r} of dossier {dossier['_id']} is held by {dossier['holder']}")
     return step
+
+
+async def take_from_pool(tx: Tx, who: dict[str, Any], dossier: dict[str, Any], action: str, now: datetime) -> None:
+    """An unassigned step ending with `action` is taken by the official doing it (a claim)."""
+    step = current_step(dossier)
+    if step is not None and step["action"] == action and dossier.get("holder") is None:
+        await workflow.assign(tx, dossier, who["_id"], who["_id"], now)
 
 
 def not_waiting(dossier: dict[str, Any]) -> None:
@@ -303,7 +315,7 @@ async def request_supplement(code: str, body: SupplementRequest, who: Official, 
                 dossier_code=code,
                 documents=body.documents,
                 reason=body.reason,
-                requested_by=who.get("name") or who["_id"],
+                requested_by=signed(who),
                 requested_at=now,
                 unit=dossier["holder_unit"],
             ),
@@ -322,7 +334,7 @@ async def refuse(code: str, body: Reason, who: Official, runtime: RuntimeDep) ->
         holding(who, dossier, "forward", "approve")
         if not has_role(who, domain.SPECIALIST, domain.LEADER):
             raise forbid("only a specialist or a leader refuses a dossier")
-        await workflow.refuse(tx, dossier, body.reason, who.get("name") or who["_id"], now)
+        await workflow.refuse(tx, dossier, body.reason, signed(who), now)
         return view(dossier, now) | {"form": f"/dossiers/{code}/forms/refusal.pdf"}
 
     return await perform(runtime, who, code, "refuse", change)
@@ -336,13 +348,11 @@ async def approve(code: str, who: Official, runtime: RuntimeDep, body: Approval 
     async def change(tx: Tx, dossier: dict[str, Any], now: datetime) -> dict[str, Any]:
         if not has_role(who, domain.LEADER):
             raise forbid("only a leader approves")
-        step = current_step(dossier)
-        if step is not None and step["action"] == "approve" and dossier.get("holder") is None:
-            await workflow.assign(tx, dossier, who["_id"], who["_id"], now)  # a leader takes it from the queue
+        await take_from_pool(tx, who, dossier, "approve", now)
         holding(who, dossier, "approve")
         if waiting := [w for w in domain.waiting_for(dossier) if w != "signature"]:
             raise conflict(f"dossier {code} cannot be approved yet: waiting for {', '.join(waiting)}")
-        await workflow.approve(tx, dossier, who.get("name") or who["_id"], now, body.result_title)
+        await workflow.approve(tx, dossier, signed(who), now, body.result_title)
         return view(dossier, now)
 
     return await perform(runtime, who, code, "approve", change)
@@ -355,9 +365,7 @@ async def return_result(code: str, who: Official, runtime: RuntimeDep) -> dict[s
     async def change(tx: Tx, dossier: dict[str, Any], now: datetime) -> dict[str, Any]:
         if not has_role(who, domain.RECEIVING):
             raise forbid("only a receiving officer returns results")
-        step = current_step(dossier)
-        if step is not None and step["action"] == "return" and dossier.get("holder") is None:
-            await workflow.assign(tx, dossier, who["_id"], who["_id"], now)
+        await take_from_pool(tx, who, dossier, "return", now)
         holding(who, dossier, "return")
         await workflow.complete(tx, dossier, now)
         return view(dossier, now)
@@ -383,7 +391,7 @@ async def apologise(code: str, body: Apology, who: Official, runtime: RuntimeDep
         dossier["apology"] = {
             "reason": body.reason,
             "new_due_at": body.new_due_at,
-            "by": who.get("name") or who["_id"],
+            "by": signed(who),
             "at": now,
             "unit": who["unit"],
         }
