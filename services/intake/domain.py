@@ -9,12 +9,10 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any, Literal
 
 from services.runtime.calendar import DayKind, WorkCalendar
 
-DATA = Path(__file__).parent / "data"
 OnlineLevel = Literal["full", "partial", "information"]
 Level = Literal["commune", "province", "inter_agency"]
 

@@ -9,7 +9,6 @@ allowed or refused, goes into the append-only audit log.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -26,7 +25,6 @@ from . import domain, forms, store, workflow
 from .settings import settings
 from .workflow import current_step, reference
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["officers"])
 verifier: TokenVerifier | None = None
 

@@ -6,7 +6,6 @@ officials' workloads and the events it emits commit together.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,6 @@ from services.runtime.calendar import WorkCalendar
 from services.runtime.units import Units
 
 from . import domain, store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -8,8 +8,8 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 from motcua_contracts import Envelope, Topic
@@ -20,6 +20,7 @@ from infra.dossiers import make_dossier
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 
+T = TypeVar("T")
 SIX_SERVICES = {"intake", "digitisation", "payment", "routing", "signing", "notification"}
 
 
@@ -52,6 +53,16 @@ async def wait_until(check: Callable[[], bool], what: str, timeout: float = 120)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.5)
+
+
+async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 30) -> T:
+    """The first result of `fetch` that is `done`, or the last one after `timeout` (the caller asserts on it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await fetch()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.3)
 
 
 def notified(stack: Stack, codes: list[str]) -> int:

@@ -22,7 +22,7 @@ from infra.dossiers import make_dossier
 from infra.stack import Stack
 from services.runtime.calendar import WorkCalendar
 
-from .support import database, events, wait_until
+from .support import database, events, eventually, wait_until
 from .test_intake import pdf_text
 
 pytestmark = pytest.mark.e2e
@@ -69,26 +69,14 @@ class Officer:
         return response.json()
 
     async def at_step(self, code: str, step: str, timeout: float = 60) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-
-        def there() -> bool:
-            return seen.get("step") == step
-
-        async def poll() -> None:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while True:
-                response = await self.get(f"/dossiers/{code}")
-                if response.status_code == 200:
-                    seen.clear()
-                    seen.update(response.json())
-                    if there():
-                        return
-                if asyncio.get_running_loop().time() > deadline:
-                    raise AssertionError(f"{code} did not reach step {step!r}: {seen}")
-                await asyncio.sleep(0.3)
-
-        await poll()
-        return seen
+        """The dossier as the official sees it once it reached `step`."""
+        response = await eventually(
+            lambda: self.get(f"/dossiers/{code}"),
+            lambda r: r.status_code == 200 and r.json()["step"] == step,
+            timeout,
+        )
+        assert response.status_code == 200 and response.json()["step"] == step, f"{code}: {response.text}"
+        return response.json()
 
 
 def officers_of(stack: Stack, *ids: str) -> dict[str, Officer]:
@@ -227,11 +215,8 @@ async def test_claim_race_has_one_winner_every_time(officers: Stack) -> None:
     after = {o["id"]: o["open"] for o in (await leader.get("/officials")).json()["officials"]}
     assert after[other] == before[other] + 1 and after[taken_by] == before[taken_by] - 1
 
-    for _ in range(20):
-        if len(await assigned()) >= len(codes) + 1:
-            break
-        await asyncio.sleep(0.5)
-    assert sorted(await assigned()) == sorted([*codes, codes[0]])  # each claim's winner, and the reassignment
+    found = await eventually(assigned, lambda found: len(found) >= len(codes) + 1, timeout=10)
+    assert sorted(found) == sorted([*codes, codes[0]])  # each claim's winner, and the reassignment
 
 
 async def test_inter_agency_dossier_goes_to_the_department_and_back(officers: Stack) -> None:
@@ -376,15 +361,9 @@ async def test_supplement_request_and_refusal_with_their_forms(officers: Stack, 
         # the citizen resubmits at intake once the request reached it
         supplement = {"owner": owner, "components": [{"name": document, "form": "paper"}]}
 
-        async def resubmitted() -> httpx.Response:
-            for _ in range(60):
-                response = await intake.post(f"/dossiers/{code}/supplement", json=supplement)
-                if response.status_code != 409:
-                    return response
-                await asyncio.sleep(0.5)
-            return response
-
-        resumed = await resubmitted()
+        resumed = await eventually(
+            lambda: intake.post(f"/dossiers/{code}/supplement", json=supplement), lambda r: r.status_code != 409
+        )
         assert resumed.status_code == 200, resumed.text
         await wait_until(lambda: not routing_state(stack, code).get("waiting_for_supplement"), "the clock to resume")
         assert routing_state(stack, code)["alarm_at"] is not None
@@ -405,11 +384,7 @@ async def test_supplement_request_and_refusal_with_their_forms(officers: Stack, 
             found = (await intake.post("/api/track", json={"code": code, "owner": owner})).json()
             return [step["status"] for step in found["history"]]
 
-        for _ in range(60):
-            if "Từ chối giải quyết hồ sơ" in await tracked():
-                break
-            await asyncio.sleep(0.5)
-        history = await tracked()
+        history = await eventually(tracked, lambda history: "Từ chối giải quyết hồ sơ" in history)
         for status in (
             "Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)",
             "Đã nhận hồ sơ bổ sung",
@@ -473,11 +448,7 @@ async def test_deadlines_survive_restarts_and_an_apology_is_allowed_once(officer
         ]
 
     async def wait_alarms(count: int) -> list[tuple[str, str, str]]:
-        for _ in range(60):
-            if len(found := await alarms()) >= count:
-                return found
-            await asyncio.sleep(0.5)
-        return await alarms()
+        return await eventually(alarms, lambda found: len(found) >= count)
 
     # one working day before the due date: "due soon" (and the review step is past its budget)
     restart_routing(stack, shifted_to(calendar.working_day_before(due) + timedelta(minutes=5)))
