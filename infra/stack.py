@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import os
+import secrets
 import signal
 import string
 import subprocess
@@ -28,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "infra" / "kafka"
 KAFKA_LIB = KAFKA_DIR / "target" / "lib"
 INFRA = ("kafka", "mongodb")
-ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py), managed like a service
+ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py)
+GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
+# Outside parties: each its own process speaking the real protocol, managed like a service.
+OUTSIDE = (ISSUER, GATEWAY)
 
 
 class StackError(RuntimeError):
@@ -74,6 +79,25 @@ class Stack:
     @property
     def issuer_url(self) -> str:
         return f"http://127.0.0.1:{self.issuer_port}"
+
+    @property
+    def gateway_port(self) -> int:
+        return self.first_service_port + 9
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def secrets(self) -> dict[str, str]:
+        """This stack's shared secrets, made once and kept under `.data/<stack>/` (never the
+        well-known development values: a local stack is reachable by whoever shares the host)."""
+        path = self.data / "secrets.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made = {"gateway_secret": secrets.token_urlsafe(32), "identity_hash_key": secrets.token_urlsafe(32)}
+            path.write_text(json.dumps(made))
+            path.chmod(0o600)
+        return json.loads(path.read_text())
 
     def trace_file(self, service: str) -> Path:
         return self.data / "traces" / f"{service}.jsonl"
@@ -230,13 +254,19 @@ class Stack:
 
     # --- services ------------------------------------------------------------
     def service_env(self, service: str, replica: int = 1) -> dict[str, str]:
+        """A service's settings in this stack: the development profile (logged by each service
+        at start), the stack's addresses and its generated secrets."""
+        shared = self.secrets()
         return {
+            "MOTCUA_PROFILE": "development",
             "MOTCUA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "MOTCUA_MONGO_URL": self.mongo_url,
             "MOTCUA_HTTP_PORT": str(self.service_port(service, replica)),
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
             "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
-            "MOTCUA_CALLBACK_URL": f"{self.service_url('payment')}/payments/ipn",
+            "MOTCUA_GATEWAY_URL": self.gateway_url,
+            "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
+            "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
             "MOTCUA_PUBLIC_URL": self.service_url("intake"),
             "MOTCUA_OIDC_ISSUER": self.issuer_url,
         }
@@ -279,30 +309,44 @@ class Stack:
             "MOTCUA_ISSUER_KEY_FILE": str(self.data / "keys" / "issuer-key.pem"),
         }
 
-    def start_issuer(self) -> None:
-        """Start the development OIDC issuer that signs officials' tokens (never in a deployment)."""
-        if not self.pid(ISSUER):
-            self._spawn(ISSUER, [sys.executable, "-m", "infra.issuer"], self.issuer_env())
+    def gateway_env(self) -> dict[str, str]:
+        return {
+            "MOTCUA_HTTP_PORT": str(self.gateway_port),
+            "MOTCUA_GATEWAY_URL": self.gateway_url,
+            "MOTCUA_GATEWAY_SECRET": self.secrets()["gateway_secret"],
+            "MOTCUA_GATEWAY_IPN_URL": f"{self.service_url('payment')}/payments/ipn",
+        }
 
-    def wait_issuer_ready(self, timeout: float = 30) -> None:
+    def start_outside_parties(self) -> None:
+        """Start the development issuer and the sandbox payment gateway (never in a deployment)."""
+        commands = {
+            ISSUER: ([sys.executable, "-m", "infra.issuer"], self.issuer_env()),
+            GATEWAY: ([sys.executable, "-m", "infra.gateway"], self.gateway_env()),
+        }
+        for process, (command, env) in commands.items():
+            if not self.pid(process):
+                self._spawn(process, command, env)
+
+    def wait_outside_parties_ready(self, timeout: float = 30) -> None:
         self._wait_ready(ISSUER, self.issuer_url, timeout)
+        self._wait_ready(GATEWAY, self.gateway_url, timeout)
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
-        """Start infrastructure, the issuer and services; return when every service is ready."""
+        """Start infrastructure, the outside parties and services; return when every service is ready."""
         self.start_mongodb()
         self.start_kafka()
-        self.start_issuer()
+        self.start_outside_parties()
         self.wait_for_mongodb()
         asyncio.run(self.wait_for_kafka_and_create_topics())
-        self.wait_issuer_ready()
+        self.wait_outside_parties_ready()
         for service in services:
             self.start_service(service)
         for service in services:
             self.wait_ready(service)
 
     def down(self) -> None:
-        """Stop every service process (replicas included) and the issuer, then the infrastructure."""
+        """Stop every service process (replicas included) and the outside parties, then the infrastructure."""
         running = {path.stem for path in (self.data / "run").glob("*.pid")}
         for process in sorted(running - set(INFRA)):
             self.stop(process)
@@ -330,7 +374,7 @@ def _java(*options: str) -> list[str]:
     return ["java", *options, f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}", "-cp", f"{KAFKA_LIB}/*"]
 
 
-MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd", ISSUER: "infra.issuer"}
+MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd", ISSUER: "infra.issuer", GATEWAY: "infra.gateway"}
 
 
 def replica_name(service: str, replica: int) -> str:

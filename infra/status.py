@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_contracts import SERVICES
 from rich.table import Table
 
-from .stack import INFRA, ISSUER, Stack
+from .stack import GATEWAY, INFRA, ISSUER, Stack
 
 
 def process_table(stack: Stack) -> Table:
@@ -19,9 +19,10 @@ def process_table(stack: Stack) -> Table:
         pid = stack.pid(process)
         address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_url
         table.add_row(process, str(pid or "-"), _memory(pid), address, "[green]running" if pid else "[red]stopped")
-    pid = stack.pid(ISSUER)
-    health = _readiness(stack.issuer_url) if pid else "[red]stopped"
-    table.add_row(ISSUER, str(pid or "-"), _memory(pid), stack.issuer_url, health)
+    for process, url in ((ISSUER, stack.issuer_url), (GATEWAY, stack.gateway_url)):
+        pid = stack.pid(process)
+        health = _readiness(url) if pid else "[red]stopped"
+        table.add_row(process, str(pid or "-"), _memory(pid), url, health)
     for service in SERVICES:
         pid = stack.pid(service)
         health = _readiness(stack.service_url(service)) if pid else "[red]stopped"

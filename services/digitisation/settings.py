@@ -3,6 +3,3 @@ from services.runtime import ServiceSettings
 
 class DigitisationSettings(ServiceSettings):
     http_port: int = 8002
-
-
-settings = DigitisationSettings()

@@ -1,9 +1,12 @@
 """Notification (thông báo): tells the citizen when their result is ready, when more
-documents are needed, when the dossier is refused, and when the unit apologises.
+documents are needed, when the dossier is refused, when the unit apologises, and what
+became of their request to withdraw it.
 
 Events may arrive in any order: a message whose recipient is not known yet waits
 for the dossier's `dossier.received`. Each (dossier, template) is sent once.
 """
+
+from __future__ import annotations
 
 from typing import Any
 
@@ -14,6 +17,8 @@ from motcua_contracts import (
     DossierReceived,
     DossierRefused,
     DossierSupplementRequested,
+    DossierWithdrawalDeclined,
+    DossierWithdrawn,
     Event,
 )
 
@@ -21,7 +26,7 @@ from services.runtime import Service, Tx, utcnow
 from services.runtime.clock import local
 
 from . import domain, store
-from .settings import settings
+from .settings import NotificationSettings
 
 
 def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
@@ -50,28 +55,36 @@ def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
         )
 
 
-async def on_received(event: DossierReceived, tx: Tx) -> None:
+async def on_received(event: DossierReceived, tx: Tx, context: None) -> None:
     dossier = await store.get(tx, event.dossier_code)
     dossier["contact"] = {"name": event.applicant.name, "phone": event.applicant.phone, "email": event.applicant.email}
     send_waiting(tx, dossier)
     store.put(tx, dossier)
 
 
-async def on_completed(event: DossierCompleted, tx: Tx) -> None:
+async def on_completed(event: DossierCompleted, tx: Tx, context: None) -> None:
     await tell(tx, event, "result_ready", result_code=event.result_code)
 
 
-async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx) -> None:
+async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx, context: None) -> None:
     # keyed by the request's time: a second request later is a second message
     await tell(tx, event, f"supplement_requested@{int(event.requested_at.timestamp())}")
 
 
-async def on_refused(event: DossierRefused, tx: Tx) -> None:
+async def on_refused(event: DossierRefused, tx: Tx, context: None) -> None:
     await tell(tx, event, "refused")
 
 
-async def on_apologised(event: DossierApologised, tx: Tx) -> None:
+async def on_apologised(event: DossierApologised, tx: Tx, context: None) -> None:
     await tell(tx, event, "apologised", new_due_date=f"{local(event.new_due_at):%d/%m/%Y}")
+
+
+async def on_withdrawn(event: DossierWithdrawn, tx: Tx, context: None) -> None:
+    await tell(tx, event, "withdrawn")
+
+
+async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, context: None) -> None:
+    await tell(tx, event, "withdrawal_declined")
 
 
 async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
@@ -82,16 +95,19 @@ async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
     store.put(tx, dossier)
 
 
-service = Service(
-    "notification",
-    settings,
-    handlers={
-        DossierReceived: on_received,
-        DossierCompleted: on_completed,
-        DossierSupplementRequested: on_supplement_requested,
-        DossierRefused: on_refused,
-        DossierApologised: on_apologised,
-    },
-    on_start=store.create_indexes,
-    state=store.DOSSIERS,
-)
+def create(settings: NotificationSettings | None = None) -> Service[None]:
+    return Service(
+        "notification",
+        settings or NotificationSettings(),
+        handlers={
+            DossierReceived: on_received,
+            DossierCompleted: on_completed,
+            DossierSupplementRequested: on_supplement_requested,
+            DossierRefused: on_refused,
+            DossierApologised: on_apologised,
+            DossierWithdrawn: on_withdrawn,
+            DossierWithdrawalDeclined: on_withdrawal_declined,
+        },
+        context=store.create_indexes,
+        state=store.DOSSIERS,
+    )

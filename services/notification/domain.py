@@ -13,6 +13,8 @@ TEMPLATES = {
     "supplement_requested": "Ho so {dossier_code} can bo sung giay to. Vui long xem phieu yeu cau bo sung.",
     "refused": "Ho so {dossier_code} bi tu choi giai quyet. Vui long xem phieu tu choi.",
     "apologised": "Xin loi: ho so {dossier_code} cham tra ket qua. Hen lai ngay {new_due_date}.",
+    "withdrawn": "Ho so {dossier_code} da duoc rut theo yeu cau cua ong/ba.",
+    "withdrawal_declined": "Ho so {dossier_code} da duoc giai quyet nen khong the rut. Tra cuu tai cong dich vu cong.",
 }
 
 

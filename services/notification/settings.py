@@ -3,6 +3,3 @@ from services.runtime import ServiceSettings
 
 class NotificationSettings(ServiceSettings):
     http_port: int = 8006
-
-
-settings = NotificationSettings()

@@ -10,8 +10,8 @@ from services.runtime import Runtime, Tx
 DOSSIERS = "dossiers"
 
 
-async def create_indexes(runtime: Runtime) -> None:
-    await runtime.store.db[DOSSIERS].create_index("messages.result_ready.sent_at")
+async def create_indexes(runtime: Runtime[None]) -> None:
+    await runtime.documents.index(DOSSIERS, [("messages.result_ready.sent_at", 1)])
 
 
 async def get(tx: Tx, dossier_code: str) -> dict[str, Any]:

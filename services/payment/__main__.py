@@ -1,5 +1,6 @@
 from services.runtime import run
 
-from .app import service
+from .app import create
 
-run(service)
+if __name__ == "__main__":  # not when a worker process imports this module
+    run(create)

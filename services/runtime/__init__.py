@@ -1,9 +1,10 @@
-"""The thin shared runtime every service uses: settings, app factory, outbox and
-inbox, retries and dead-lettering, tracing, health and structured logs."""
+"""The thin shared runtime every service uses: settings, app factory, documents,
+outbox and inbox, retries and dead-lettering, tracing, metrics, health and structured logs."""
 
 from .clock import LOCAL_TZ, utcnow
 from .consumer import Handler
-from .service import Runtime, RuntimeDep, Service, run
+from .documents import Documents, Duplicate
+from .service import Runtime, RuntimeDep, Service, get_context, run
 from .settings import ServiceSettings
 from .store import Tx
 from .telemetry import DOSSIER_ATTRIBUTE, context_from_carrier, current_trace_headers
@@ -11,6 +12,8 @@ from .telemetry import DOSSIER_ATTRIBUTE, context_from_carrier, current_trace_he
 __all__ = [
     "DOSSIER_ATTRIBUTE",
     "LOCAL_TZ",
+    "Documents",
+    "Duplicate",
     "Handler",
     "Runtime",
     "RuntimeDep",
@@ -19,6 +22,7 @@ __all__ = [
     "Tx",
     "context_from_carrier",
     "current_trace_headers",
+    "get_context",
     "run",
     "utcnow",
 ]

@@ -34,6 +34,15 @@ OFFICE_OPENS = MORNING_SESSION[0]
 OFFICE_CLOSES = AFTERNOON_SESSION[1]
 
 
+def _hours(session: tuple[time, time]) -> float:
+    opens, closes = session
+    return (closes.hour * 60 + closes.minute - opens.hour * 60 - opens.minute) / 60
+
+
+HOURS_PER_WORKING_DAY = sum(_hours(session) for session in OFFICE_SESSIONS)
+"""Office hours in one working day (8): a paused working day moves a step's budget by this much."""
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     days_off: frozenset[date] = field(default_factory=frozenset)

@@ -7,26 +7,30 @@ same event id; consumers' inboxes make that harmless.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 
 from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker
-from pymongo.asynchronous.database import AsyncDatabase
 
+from .documents import Documents
+from .metrics import Metrics
+from .retry import backoff
 from .store import OUTBOX
 
 log = logging.getLogger(__name__)
 BATCH = 500
+IDLE_POLL_S = 0.5  # without a wake-up (an event committed by another replica), look again this often
 UNPUBLISHED = "outbox_unpublishable"
 # Errors no retry can cure; anything else (broker away, leader moving) is retried.
 UNPUBLISHABLE = (MessageSizeTooLargeError, TypeError, ValueError)
 
 
 class OutboxRelay:
-    def __init__(self, db: AsyncDatabase, broker: KafkaBroker) -> None:
-        self.outbox = db[OUTBOX]
-        self.unpublished = db[UNPUBLISHED]
+    def __init__(self, documents: Documents, broker: KafkaBroker, metrics: Metrics, service: str) -> None:
+        self.documents = documents
         self.broker = broker
+        self.metrics, self.service = metrics, service
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -34,43 +38,43 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
+        failures = 0
         while True:
             self._wake.clear()
             try:
                 published = await self.publish_pending()
+                failures = 0
             except Exception:
+                failures += 1
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(1)
+                await asyncio.sleep(backoff(failures, 0.5))
                 continue
             if published < BATCH:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_S)
                 except TimeoutError:
                     pass
 
     async def publish_pending(self) -> int:
         """Publish up to BATCH events in id (= emission) order; returns how many."""
-        entries = await self.outbox.find().sort("_id", 1).limit(BATCH).to_list()
+        entries = await self.documents.find(OUTBOX, order=[("_id", 1)], limit=BATCH)
         if not entries:
             return 0
         # Enqueue in order (send order is partition order), then wait for every ack.
-        pending, done = [], []
+        acks, done = [], []
         for entry in entries:
             try:
-                pending.append(
-                    await self.broker.publish(
-                        entry["value"],
-                        entry["topic"],
-                        key=entry["key"].encode(),
-                        headers=entry["headers"],
-                        no_confirm=True,
-                    )
+                ack = await self.broker.publish(
+                    entry["value"], entry["topic"], key=entry["key"].encode(), headers=entry["headers"], no_confirm=True
                 )
+                if inspect.isawaitable(ack):
+                    acks.append(ack)
             except UNPUBLISHABLE as exc:
                 await self.set_aside(entry, exc)
             done.append(entry["_id"])
-        await asyncio.gather(*pending)
-        await self.outbox.delete_many({"_id": {"$in": done}})
+        await asyncio.gather(*acks)
+        await self.documents.delete(OUTBOX, done)
+        self.metrics.published.labels(self.service).inc(len(done))
         return len(entries)
 
     async def set_aside(self, entry: dict, exc: Exception) -> None:
@@ -80,4 +84,4 @@ class OutboxRelay:
             UNPUBLISHED,
             extra={"fields": {"event_id": entry["_id"], "topic": entry["topic"], "error": repr(exc)}},
         )
-        await self.unpublished.replace_one({"_id": entry["_id"]}, entry | {"error": repr(exc)}, upsert=True)
+        await self.documents.put(UNPUBLISHED, [entry | {"error": repr(exc)}])

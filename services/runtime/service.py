@@ -1,8 +1,11 @@
 """The app factory: one composition root that every service uses.
 
-A service declares what it is (`Service`); `run()` wires the shared parts:
-settings, logs, tracing, its database, the Kafka broker, the outbox relay, the
-event consumer, background jobs and the HTTP edge with /health and /ready.
+A service declares what it is (`Service`): its handlers (one per event type), its HTTP
+routers, the reference data it builds at start (`context`) and its background jobs.
+`run()` wires the shared parts: settings, logs, tracing, its database, the Kafka broker,
+the outbox relay, the event consumer, worker processes and the HTTP edge with /health,
+/ready and /metrics. Tests build the same `Runtime` on an in-memory database and
+FastStream's test broker.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,68 +24,104 @@ from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from motcua_contracts import Event
 from opentelemetry import trace
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pydantic import ValidationError
 
 from .consumer import EventConsumer, Handler
+from .documents import Documents, MongoDocuments, Writer
 from .logs import setup_logging
+from .metrics import Metrics
 from .outbox import OutboxRelay
-from .settings import ServiceSettings
-from .store import Pending, Store, Tx
+from .settings import DEVELOPMENT, ServiceSettings
+from .store import Pending, Tx
 from .telemetry import setup_tracing
+from .workers import Workers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+C = TypeVar("C")
+READY_TIMEOUT_S = 2.0  # a readiness probe answers within this, whatever is down
 
 
 @dataclass
-class Service:
-    """What a service is: its name, settings, event handlers, HTTP API and jobs."""
+class Service(Generic[C]):
+    """What a service is: its name, settings, event handlers, HTTP routers, reference data and jobs."""
 
     name: str
     settings: ServiceSettings
     handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
-    api: APIRouter | None = None
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None
-    background: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    routers: Sequence[APIRouter] = ()
+    # Builds the service's reference data and collaborators at start (handlers get it as `context`).
+    context: Callable[[Runtime[C]], Awaitable[C]] | None = None
+    background: Sequence[Callable[[Runtime[C]], Awaitable[None]]] = ()
     # Collection of per-dossier state (keyed by dossier code) that handlers `load`/`save`;
     # the consumer reads a whole batch's documents in one round trip.
     state: str | None = None
 
 
-class Runtime:
-    """The live parts of a running service, handed to its API and background jobs."""
+class Runtime(Generic[C]):
+    """The live parts of a running service, handed to its HTTP routes and background jobs."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service[C], documents: Documents | None = None) -> None:
         self.service = service
         self.name = service.name
         self.settings = service.settings
-        self.store = Store(self.settings.mongo_url, self.settings.database_name(service.name))
+        self.documents: Documents = documents or MongoDocuments(
+            self.settings.mongo_url, self.settings.database_name(service.name)
+        )
+        self.metrics = Metrics(service.name)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             client_id=f"motcua-{service.name}",
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
+            middlewares=(self.metrics.kafka_middleware(),),
             logger=logging.getLogger(f"faststream.{service.name}"),
         )
-        self.relay = OutboxRelay(self.store.db, self.broker)
+        self.relay = OutboxRelay(self.documents, self.broker, self.metrics, service.name)
         self.consumer = EventConsumer(
-            service.name, service.handlers, self.store, self.broker, self.relay, self.settings, service.state
+            service.name,
+            service.handlers,
+            self.documents,
+            self.broker,
+            self.relay,
+            self.settings,
+            self.metrics,
+            lambda: self.context,
+            service.state,
         )
+        self.consumer.subscribe()
+        self.workers = Workers(getattr(self.settings, "workers", 1))
         self.tracer = trace.get_tracer(f"motcua.{service.name}")
+        self._context: C | None = None
+        self._context_built = service.context is None
         self.started = False
+
+    @property
+    def context(self) -> C:
+        """The service's reference data, built by `start()`."""
+        if not self._context_built:
+            raise RuntimeError(f"{self.name} has not started: its reference data is not loaded")
+        return self._context  # type: ignore[return-value]
+
+    async def start(self) -> None:
+        """Reach the database and build the reference data (before any event or request is served)."""
+        await self.documents.ping()
+        if self.service.context is not None:
+            self._context = await self.service.context(self)
+            self._context_built = True
 
     async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `work` (state changes + `tx.emit`) in one transaction, then wake the relay."""
         pending = Pending()
 
-        async def in_session(session: AsyncClientSession) -> T:
+        async def in_transaction(writer: Writer) -> T:
             pending.clear()
-            result = await work(Tx(session, self.store.db, self.name, None, pending))
-            await pending.flush(self.store.db, session)
+            result = await work(Tx(writer, self.name, None, pending))
+            await pending.flush(writer)
             return result
 
-        result = await self.store.transaction(in_session)
+        result = await self.documents.transaction(in_transaction)
         if pending.outbox:
             self.relay.notify()
         return result
@@ -89,22 +129,30 @@ class Runtime:
     async def ready(self) -> dict[str, str]:
         checks = {"mongodb": "ok", "kafka": "ok", "started": "ok" if self.started else "starting"}
         try:
-            await asyncio.wait_for(self.store.ping(), 2)
+            await asyncio.wait_for(self.documents.ping(), READY_TIMEOUT_S)
         except Exception as exc:
             checks["mongodb"] = f"unavailable: {type(exc).__name__}"
-        if not await self.broker.ping(timeout=2):
+        if not await self.broker.ping(timeout=READY_TIMEOUT_S):
             checks["kafka"] = "unavailable"
         return checks
 
+    def close(self) -> None:
+        self.workers.close()
 
-def get_runtime(request: Request) -> Runtime:
+
+def get_runtime(request: Request) -> Runtime[Any]:
     return request.app.state.runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+def get_context(request: Request) -> Any:
+    """FastAPI dependency: the service's reference data (annotate it with the service's own type)."""
+    return request.app.state.runtime.context
 
 
-def http_app(runtime: Runtime) -> FastAPI:
+RuntimeDep = Annotated[Runtime[Any], Depends(get_runtime)]
+
+
+def http_app(runtime: Runtime[Any]) -> FastAPI:
     app = FastAPI(title=f"motcua {runtime.name}", version="0.1.0")
     app.state.runtime = runtime
     limit = runtime.settings.max_body_bytes
@@ -133,14 +181,20 @@ def http_app(runtime: Runtime) -> FastAPI:
             status_code=200 if ok else 503,
         )
 
-    if runtime.service.api is not None:
-        app.include_router(runtime.service.api)
+    app.mount("/metrics", runtime.metrics.asgi())
+    for router in runtime.service.routers:
+        app.include_router(router)
     return app
 
 
-async def serve(service: Service) -> None:
+async def serve(service: Service[Any]) -> None:
     settings = service.settings
     setup_logging(service.name, settings.log_level)
+    if settings.profile == DEVELOPMENT:
+        log.warning(
+            "development profile: not for a deployment",
+            extra={"fields": {"development_values": [f"MOTCUA_{n.upper()}" for n in settings.development_defaults]}},
+        )
     provider = setup_tracing(service.name, settings)
     runtime = Runtime(service)
     server = uvicorn.Server(
@@ -148,10 +202,7 @@ async def serve(service: Service) -> None:
     )
     tasks: list[asyncio.Task] = []
     try:
-        await runtime.store.ping()
-        if service.on_start:
-            await service.on_start(runtime)
-        runtime.consumer.subscribe()
+        await runtime.start()
         await runtime.broker.start()
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
         tasks += [asyncio.create_task(job(runtime), name=job.__name__) for job in service.background]
@@ -165,11 +216,23 @@ async def serve(service: Service) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await runtime.broker.stop()
-        await runtime.store.close()
+        await runtime.documents.close()
+        runtime.close()
         provider.shutdown()
         log.info("service stopped")
 
 
-def run(service: Service) -> None:
-    """Entry point of every service process (`python -m services.<name>`)."""
+def run(create: Callable[[], Service[Any]]) -> None:
+    """Entry point of every service process (`python -m services.<name>`): build, check settings, serve."""
+    try:
+        service = create()
+    except ValidationError as error:
+        problems = "; ".join(_problem(e) for e in error.errors(include_url=False, include_input=False))
+        print(f"motcua: cannot start: {problems}", file=sys.stderr)
+        sys.exit(2)
     asyncio.run(serve(service))
+
+
+def _problem(error: Any) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    return f"MOTCUA_{'_'.join(map(str, error['loc'])).upper()}: {message}" if error["loc"] else message

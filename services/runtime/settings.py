@@ -1,48 +1,133 @@
-"""Settings from the environment (prefix `MOTCUA_`), shared by every service."""
+"""Settings from the environment (prefix `MOTCUA_`), one class per concern.
+
+`ServiceSettings` holds what every service needs (its broker, database, HTTP edge,
+telemetry and batching); a service's own settings class adds the concerns it uses
+and nothing else, e.g. `class RoutingSettings(ServiceSettings, ReferenceData, PdfForms,
+OfficialsTokens)`.
+
+**Fail safe.** A setting a deployment must choose (a shared secret, a key, the identity
+provider) is declared with `required(development=...)`. Outside the development profile a
+service without it refuses to start and says which variable is missing; with
+`MOTCUA_PROFILE=development` (the local stack sets it) the development value is used and
+the start-up log says so.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .units import SAMPLE as SAMPLE_UNITS
 
+Profile = Literal["production", "development"]
+DEVELOPMENT = "development"
 
-class ServiceSettings(BaseSettings):
-    """What every service reads at start-up; a service subclasses it for its own knobs."""
 
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore")
 
+
+def required(development: str, description: str) -> Any:
+    """A setting without a default outside the development profile."""
+    return Field(default=None, description=description, json_schema_extra={"development": development})
+
+
+class MissingSettings(ValueError):
+    """Settings a deployment must choose are not set."""
+
+
+# --- what every service uses ------------------------------------------------------------
+
+
+class Connections(Settings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017/?replicaSet=secantus"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    log_level: str = "INFO"
-    # Span export: a JSON-lines file (local runs, tests) and/or an OTLP/HTTP endpoint.
-    trace_file: str | None = None
-    otlp_endpoint: str | None = None
-    # Batching: how many events one MongoDB transaction applies at most.
-    batch_max: int = 200
-    batch_wait_ms: int = 50
-    # Retry an event that fails this many times with backoff, then dead-letter it.
-    retry_attempts: int = 4
-    retry_backoff_s: float = 0.2
-    # Walking-skeleton mode: stand-ins for humans (auto-approval, sandbox payer).
-    skeleton_mode: bool = True
-    # Larger HTTP request bodies are refused with 413 before they are read.
-    max_body_bytes: int = 32 * 1024 * 1024
-    # Official days off and make-up working days beyond the statutory calendar (JSON).
-    calendar_file: str | None = None
-    # The province's units (province, departments, communes); the sample is replaced in deployment.
-    units_file: str = str(SAMPLE_UNITS)
-    # Officials' tokens: the OIDC issuer whose keys sign them and the audience they must name.
-    oidc_issuer: str = "http://127.0.0.1:8009"
-    oidc_audience: str = "motcua"
-    # A Unicode font for PDF forms (Debian: fonts-dejavu-core).
-    pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-    # The service's own database; defaults to `motcua_<service>`.
-    database: str | None = None
+    database: str | None = Field(default=None, description="The service's own database; default motcua_<service>.")
 
     def database_name(self, service: str) -> str:
         """Each service owns one database; no service reads another's."""
         return self.database or f"motcua_{service}"
+
+
+class HttpEdge(Settings):
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Larger request bodies get 413 unread.")
+
+
+class Telemetry(Settings):
+    log_level: str = "INFO"
+    trace_file: str | None = Field(default=None, description="Write finished spans here as JSON lines.")
+    otlp_endpoint: str | None = Field(default=None, description="Export spans to this OTLP/HTTP collector.")
+
+
+class ConsumerSettings(Settings):
+    batch_max: int = Field(default=200, description="Events one transaction applies at most.")
+    batch_wait_ms: int = Field(default=50, description="How long the consumer waits to fill a batch.")
+    retry_attempts: int = Field(default=4, description="Attempts of a failing event before it is dead-lettered.")
+    retry_backoff_s: float = Field(default=0.2, description="First pause between attempts; it doubles.")
+
+
+class ServiceSettings(Connections, HttpEdge, Telemetry, ConsumerSettings):
+    """What every service reads at start-up; a service adds the concerns it uses."""
+
+    profile: Profile = "production"
+    _development_defaults: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _required_settings(self) -> ServiceSettings:
+        fields = type(self).model_fields
+        missing = [name for name, spec in fields.items() if _development_value(spec) and getattr(self, name) is None]
+        if missing and self.profile != DEVELOPMENT:
+            names = ", ".join(f"MOTCUA_{name.upper()}" for name in missing)
+            raise MissingSettings(
+                f"{names} must be set (or choose the development profile with MOTCUA_PROFILE=development)"
+            )
+        for name in missing:
+            value = _development_value(type(self).model_fields[name])
+            annotation = str(type(self).model_fields[name].annotation)
+            setattr(self, name, SecretStr(value) if "SecretStr" in annotation else value)
+        self._development_defaults = missing
+        return self
+
+    @property
+    def development_defaults(self) -> list[str]:
+        """The required settings that took their development value (logged at start)."""
+        return list(self._development_defaults)
+
+
+def _development_value(spec: Any) -> str | None:
+    extra = spec.json_schema_extra
+    return extra.get("development") if isinstance(extra, dict) else None
+
+
+# --- concerns some services have ---------------------------------------------------------
+
+
+class ReferenceData(Settings):
+    """The province's units and working calendar (intake, routing)."""
+
+    units_file: str = Field(default=str(SAMPLE_UNITS), description="Province, departments and communes (JSON).")
+    calendar_file: str | None = Field(default=None, description="Extra days off and working days (JSON).")
+
+
+class PdfForms(Settings):
+    """A Unicode font for the PDF forms (Debian: fonts-dejavu-core)."""
+
+    pdf_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    pdf_bold_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+class Workers(Settings):
+    """Worker processes for CPU-heavy work (PDF rendering, soon OCR and signing)."""
+
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes for CPU-heavy work.")
+
+
+class OfficialsTokens(Settings):
+    """Officials' OIDC access tokens: the identity provider whose keys sign them, the audience they name."""
+
+    oidc_issuer: str | None = required("http://127.0.0.1:8009", "URL of the identity provider (OIDC issuer).")
+    oidc_audience: str = "motcua"

@@ -10,15 +10,15 @@ from fastapi.responses import PlainTextResponse
 from services.runtime import RuntimeDep
 
 from . import domain, store
-from .settings import signing_key
+from .context import SigningDep
 
 router = APIRouter(tags=["signing"])
 
 
 @router.get("/keys/current", response_class=PlainTextResponse)
-async def current_public_key() -> str:
+async def current_public_key(signing: SigningDep) -> str:
     """The agency's public key (PEM) that verifies result signatures."""
-    return domain.public_pem(signing_key())
+    return domain.public_pem(signing.key)
 
 
 @router.get("/results/{result_code}")

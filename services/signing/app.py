@@ -1,20 +1,22 @@
 """Signing (ký số): signs approved results with the competent agency's key."""
 
+from __future__ import annotations
+
 from motcua_contracts import DossierApproved, ResultSigned
 
-from services.runtime import Runtime, Service, Tx, utcnow
+from services.runtime import Service, Tx, utcnow
 
 from . import domain, store
 from .api import router
-from .settings import settings, signing_key
+from .context import Signing, start
+from .settings import SigningSettings
 
 
-async def on_dossier_approved(event: DossierApproved, tx: Tx) -> None:
-    key = signing_key()
+async def on_dossier_approved(event: DossierApproved, tx: Tx, signing: Signing) -> None:
     code = domain.result_code(event.dossier_code)
     signed_at = utcnow()
     document = domain.result_document(event.dossier_code, code, event.result_title, event.competent_unit, signed_at)
-    signature = domain.sign(document, key)
+    signature = domain.sign(document, signing.key)
     store.save_signature(
         tx,
         {
@@ -23,7 +25,7 @@ async def on_dossier_approved(event: DossierApproved, tx: Tx) -> None:
             "document": document,
             "signature": signature,
             "algorithm": domain.ALGORITHM,
-            "key_id": domain.key_id(key),
+            "key_id": domain.key_id(signing.key),
             "signed_at": signed_at,
         },
     )
@@ -34,15 +36,17 @@ async def on_dossier_approved(event: DossierApproved, tx: Tx) -> None:
             document_sha256=domain.sha256(document),
             signature=signature,
             algorithm=domain.ALGORITHM,
-            key_id=domain.key_id(key),
+            key_id=domain.key_id(signing.key),
             signed_at=signed_at,
         )
     )
 
 
-async def load_key(runtime: Runtime) -> None:
-    await store.create_indexes(runtime)
-    signing_key()  # fail at start, not on the first dossier, if the key is unreadable
-
-
-service = Service("signing", settings, handlers={DossierApproved: on_dossier_approved}, api=router, on_start=load_key)
+def create(settings: SigningSettings | None = None) -> Service[Signing]:
+    return Service(
+        "signing",
+        settings or SigningSettings(),
+        handlers={DossierApproved: on_dossier_approved},
+        routers=[router],
+        context=start,
+    )

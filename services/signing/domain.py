@@ -54,17 +54,23 @@ def public_pem(key: ec.EllipticCurvePrivateKey) -> str:
     )
 
 
-def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey), "signing key must be an EC key"
+def load_key(path: Path, create_if_missing: bool) -> ec.EllipticCurvePrivateKey:
+    """The agency's key from `path` (PEM); a new one written there only if `create_if_missing`."""
+    if not path.exists():
+        if not create_if_missing:
+            raise FileNotFoundError(f"signing key {path} not found (MOTCUA_SIGNING_KEY_FILE)")
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
         return key
-    key = ec.generate_private_key(ec.SECP256R1())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    path.chmod(0o600)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"signing key {path} must be an EC private key")
     return key
 
 

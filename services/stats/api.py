@@ -1,8 +1,8 @@
-"""Stats' HTTP edge: summaries for dashboards and a dossier's timeline."""
+"""Stats' HTTP edge: counters and rates for dashboards."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from services.runtime import RuntimeDep
 
@@ -25,11 +25,3 @@ async def summary(runtime: RuntimeDep) -> dict:
 @router.get("/communes")
 async def by_commune(runtime: RuntimeDep) -> list[dict]:
     return [{"commune": row["_id"], **_view(row)} for row in await store.communes(runtime)]
-
-
-@router.get("/dossiers/{dossier_code}")
-async def dossier_timeline(dossier_code: str, runtime: RuntimeDep) -> dict:
-    found = await store.timeline(runtime, dossier_code)
-    if found is None:
-        raise HTTPException(404, f"no dossier {dossier_code!r}")
-    return {"dossier_code": found["_id"], "status": found["status"], "steps": found["steps"]}

@@ -1,11 +1,15 @@
 """Stats (thống kê): read models over every topic, for dashboards.
 
-Counts each event exactly once (inbox), keeps each dossier's timeline, and
-publishes a province snapshot on `motcua.stats.v1` whenever counters change.
+Counts each event exactly once (inbox) and publishes a province snapshot on
+`motcua.stats.v1` whenever counters change. A dossier's history is not kept here:
+its one projection is intake's public tracking.
 """
+
+from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, cast
 
 from motcua_contracts import EVENT_TYPES, Event, StatsSnapshot
 
@@ -13,20 +17,20 @@ from services.runtime import Runtime, Service, Tx, utcnow
 
 from . import domain, store
 from .api import router
-from .settings import settings
+from .settings import StatsSettings
 
 log = logging.getLogger(__name__)
 
 
-async def on_event(event: Event, tx: Tx) -> None:
+async def on_event(event: Event, tx: Tx, context: None) -> None:
     assert tx.cause is not None
-    store.record_step(tx, event.dossier_code, {"event": event.TYPE, "at": tx.cause.time, "source": tx.cause.source})
     if increments := domain.increments(event):
-        store.add(tx, tx.cause.commune, increments)
+        await store.add(tx, tx.cause.commune, increments)
 
 
-async def publish_snapshots(runtime: Runtime) -> None:
+async def publish_snapshots(runtime: Runtime[Any]) -> None:
     """Emit the province counters when they changed since the last snapshot."""
+    settings = cast(StatsSettings, runtime.settings)
     last: dict | None = None
     while True:
         await asyncio.sleep(settings.snapshot_every_s)
@@ -50,10 +54,12 @@ async def publish_snapshots(runtime: Runtime) -> None:
 # Every event of the dossier lifecycle, except stats' own snapshots.
 TRACKED = tuple(event for event in EVENT_TYPES.values() if event is not StatsSnapshot)
 
-service = Service(
-    "stats",
-    settings,
-    handlers=dict.fromkeys(TRACKED, on_event),
-    api=router,
-    background=[publish_snapshots],
-)
+
+def create(settings: StatsSettings | None = None) -> Service[None]:
+    return Service(
+        "stats",
+        settings or StatsSettings(),
+        handlers=dict.fromkeys(TRACKED, on_event),
+        routers=[router],
+        background=[publish_snapshots],
+    )

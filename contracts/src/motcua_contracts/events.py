@@ -78,12 +78,12 @@ class DossierSupplemented(Event):
     due_at: datetime = Field(description="The new appointment date.")
 
 
-@event("dossier.withdrawn", INTAKE)
-class DossierWithdrawn(Event):
-    """The citizen withdrew the dossier (rút hồ sơ); it will not be processed further."""
+@event("dossier.withdrawal_requested", INTAKE)
+class DossierWithdrawalRequested(Event):
+    """The owner asked to withdraw the dossier (rút hồ sơ); routing accepts or declines."""
 
     reason: str
-    withdrawn_at: datetime
+    requested_at: datetime
 
 
 # --- digitisation (số hóa) -----------------------------------------------------
@@ -126,6 +126,15 @@ class PaymentCompleted(Event):
     paid_at: datetime
 
 
+@event("payment.cancelled", PAYMENT)
+class PaymentCancelled(Event):
+    """The fee is no longer asked for: the dossier was withdrawn before it was paid."""
+
+    reference: str
+    reason: str = Field(examples=["dossier withdrawn"])
+    cancelled_at: datetime
+
+
 @event("payment.not_required", PAYMENT)
 class PaymentNotRequired(Event):
     """The procedure carries no fee; nothing to collect."""
@@ -139,7 +148,7 @@ class DossierApproved(Event):
     """The competent authority approved the result; it now needs a signature."""
 
     competent_unit: str = Field(examples=["H40.101"])
-    approved_by: str = Field(examples=["skeleton-auto"])
+    approved_by: str = Field(description="The approving leader, as they sign.", examples=["Nguyễn Văn Minh"])
     result_title: str
 
 
@@ -230,6 +239,25 @@ class DossierApologised(Event):
     apologised_by: str
     unit: str
     apologised_at: datetime
+
+
+@event("dossier.withdrawn", ROUTING)
+class DossierWithdrawn(Event):
+    """Routing accepted the owner's withdrawal: processing stopped before any decision."""
+
+    reason: str
+    withdrawn_at: datetime
+    requested_at: datetime | None = Field(default=None, description="When the owner asked.")
+
+
+@event("dossier.withdrawal_declined", ROUTING)
+class DossierWithdrawalDeclined(Event):
+    """Routing kept the dossier: it was already decided (approved, refused or done) when the request came."""
+
+    reason: str = Field(examples=["the result was already approved"])
+    status: str = Field(description="The dossier's status when the request arrived.", examples=["signing"])
+    requested_at: datetime
+    declined_at: datetime
 
 
 @event("dossier.completed", ROUTING)

@@ -1,0 +1,32 @@
+"""What signing holds at hand while it runs: the agency's key, loaded at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, cast
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import Depends
+
+from services.runtime import Runtime, get_context
+from services.runtime.settings import DEVELOPMENT
+
+from . import domain, store
+from .settings import SigningSettings
+
+
+@dataclass(frozen=True)
+class Signing:
+    key: ec.EllipticCurvePrivateKey
+
+
+async def start(runtime: Runtime[Signing]) -> Signing:
+    settings = cast(SigningSettings, runtime.settings)
+    await store.create_indexes(runtime)
+    # fail at start, not on the first dossier, if the key is missing or unreadable
+    key = domain.load_key(Path(str(settings.signing_key_file)), create_if_missing=settings.profile == DEVELOPMENT)
+    return Signing(key)
+
+
+SigningDep = Annotated[Signing, Depends(get_context)]
