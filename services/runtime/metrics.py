@@ -3,10 +3,8 @@ and published per topic, processing time, errors) plus the runtime's own counter
 
 from __future__ import annotations
 
-from typing import Any
-
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import CollectorRegistry, Counter, Gauge, make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 
 class Metrics:
@@ -31,5 +29,6 @@ class Metrics:
     def kafka_middleware(self) -> KafkaPrometheusMiddleware:
         return KafkaPrometheusMiddleware(registry=self.registry, app_name=self.service, metrics_prefix="faststream")
 
-    def asgi(self) -> Any:
-        return make_asgi_app(self.registry)
+    def exposition(self) -> tuple[bytes, str]:
+        """The registry in Prometheus' text format, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -181,7 +181,12 @@ def http_app(runtime: Runtime[Any]) -> FastAPI:
             status_code=200 if ok else 503,
         )
 
-    app.mount("/metrics", runtime.metrics.asgi())
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics: events received, handled, published and dead-lettered, and the service's own."""
+        body, content_type = runtime.metrics.exposition()
+        return Response(body, media_type=content_type)
+
     for router in runtime.service.routers:
         app.include_router(router)
     return app

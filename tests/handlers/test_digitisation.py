@@ -34,3 +34,12 @@ async def test_an_unreadable_event_is_dead_lettered_with_its_reason() -> None:
         assert [(key, reason.split(":")[0]) for key, reason in digitisation.dead_letters] == [
             (b"garbage", "malformed event")
         ]
+
+
+async def test_metrics_count_what_the_service_handled() -> None:
+    async with Harness.running(create(DigitisationSettings())) as digitisation:
+        await digitisation.deliver(received("H40.101-261124-0002"))
+        async with digitisation.http() as client:
+            metrics = (await client.get("/metrics")).text
+    assert 'motcua_events_handled_total{service="digitisation",type="dossier.received"} 1.0' in metrics
+    assert 'faststream_received_messages_total{app_name="digitisation"' in metrics

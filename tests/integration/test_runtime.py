@@ -12,6 +12,7 @@ from motcua_contracts import Envelope, PaymentRequested, dead_letter_topic
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 from services.runtime import Runtime, Service, ServiceSettings, Tx
+from services.runtime.documents import MongoDocuments
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +26,11 @@ def record(offset: int, dossier_code: str) -> ConsumerRecord:
 async def test_redelivered_events_have_no_second_effect_and_poison_is_dead_lettered(stack: Stack) -> None:
     calls: Counter[str] = Counter()
 
-    async def handler(event: PaymentRequested, tx: Tx) -> None:
+    async def handler(event: PaymentRequested, tx: Tx, context: None) -> None:
         calls[event.dossier_code] += 1
         if event.dossier_code == "poison":
             raise RuntimeError("tax office unreachable")
-        await tx.db["effects"].insert_one({"_id": event.dossier_code}, session=tx.session)
+        await tx.insert_now("effects", {"_id": event.dossier_code})
 
     settings = ServiceSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
@@ -39,16 +40,20 @@ async def test_redelivered_events_have_no_second_effect_and_poison_is_dead_lette
         retry_backoff_s=0.01,
     )
     runtime = Runtime(Service("stats", settings, handlers={PaymentRequested: handler}))
-    await runtime.store.client.drop_database("motcua_runtime_test")
+    documents = runtime.documents
+    assert isinstance(documents, MongoDocuments)
+    await documents.client.drop_database("motcua_runtime_test")
     await runtime.broker.start()
     try:
         batch = (record(1, "good-1"), record(2, "poison"), record(3, "good-2"))
-        await runtime.consumer.handle(batch)
-        await runtime.consumer.handle(batch)  # the same records again, as after a crash before the offset commit
-        effects = await runtime.store.db["effects"].find().to_list()
+        await runtime.consumer.handle_records(batch)
+        await runtime.consumer.handle_records(
+            batch
+        )  # the same records again, as after a crash before the offset commit
+        effects = await documents.find("effects")
     finally:
         await runtime.broker.stop()
-        await runtime.store.close()
+        await documents.close()
 
     assert sorted(e["_id"] for e in effects) == ["good-1", "good-2"]
     # good-1: in the failed batch (rolled back), then alone; good-2 came after the poison, so only alone.
