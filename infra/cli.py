@@ -3,7 +3,7 @@
 motcua up [--stack dev]      start Kafka, MongoDB-protocol server, the development issuer and every service
 motcua down                  stop them
 motcua status                health of each process, lag of each consumer group
-motcua load --count 500      submit realistic dossiers and report latencies
+motcua load --count 500      citizens submit dossiers, simulated officials work them; report when all are settled
 motcua dlq list|replay SERVICE   inspect or replay a service's dead-lettered events
 motcua token OFFICIAL_ID [--expires-in S]   an official's access token from the development issuer
 """
@@ -18,7 +18,7 @@ import httpx
 from motcua_contracts import SERVICES
 from rich.console import Console
 
-from . import dlq, load, status
+from . import dlq, load, load_summary, status
 from .stack import Stack
 
 console = Console()
@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="health of each process and lag of each consumer group")
     restart = commands.add_parser("restart", help="restart one service")
     restart.add_argument("service", choices=SERVICES)
-    load.add_arguments(commands.add_parser("load", help="submit realistic dossiers and report latencies"))
+    load.add_arguments(
+        commands.add_parser("load", help="submit realistic dossiers, work them as officials, report latencies")
+    )
     dlq.add_arguments(commands.add_parser("dlq", help="list or replay dead-lettered events"))
     token = commands.add_parser("token", help="print an official's access token from the development issuer")
     token.add_argument("official", metavar="OFFICIAL_ID", help="the official's user name, e.g. cb.h40101.tn")
@@ -64,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             console.print(status.lag_table(asyncio.run(status.consumer_lag(stack))))
     elif args.command == "load":
         summary = asyncio.run(load.run(stack, args))
-        console.print(load.summary_table(summary))
-        return 0 if summary.completed == summary.submitted else 1
+        for part in load_summary.report(summary):
+            console.print(part)
+        return 0 if summary.all_settled else 1
     elif args.command == "dlq":
         return asyncio.run(dlq.run(stack, args))
     elif args.command == "token":

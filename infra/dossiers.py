@@ -44,6 +44,11 @@ PROCEDURE_WEIGHT = {
 FAKE_PDF = b"%PDF-1.7\n% motcua sample component\n"
 
 
+def person_name(rng: random.Random) -> str:
+    """A Vietnamese full name: family, middle and given name."""
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
 def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict]) -> dict[str, Any]:
     procedures = [p for p in procedures if p["online_level"] != "information"]
     procedure = rng.choices(procedures, weights=[PROCEDURE_WEIGHT.get(p["field"], 1) for p in procedures])[0]
@@ -64,7 +69,7 @@ def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict
             components.append({"name": name, "form": "paper"})
     extra: dict[str, str] = {}
     if channel == "counter":
-        extra["received_by"] = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        extra["received_by"] = person_name(rng)
     elif channel == "post":
         extra["postal_reference"] = "RR" + "".join(rng.choices("0123456789", k=9)) + "VN"
     return extra | {
@@ -72,7 +77,7 @@ def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict
         "commune_code": rng.choice(communes)["code"],
         "channel": channel,
         "applicant": {
-            "name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+            "name": person_name(rng),
             "phone": "09" + "".join(rng.choices("0123456789", k=8)),
             "identity_number": "0" + "".join(rng.choices("0123456789", k=11)),
         },

@@ -10,8 +10,11 @@ no Kafka, no database server: the fast layer of the tests (`pytest -m "not e2e"`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time as monotonic
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -37,7 +40,7 @@ class Harness(Generic[C]):
         self.seen_outbox: set[str] = set()
 
         @self.runtime.broker.subscriber(dead_letter_topic(service.name).name, group_id="tests")
-        async def park(body: bytes, message: KafkaMessage) -> None:
+        async def park(body: Any, message: KafkaMessage) -> None:  # Any: the parked bytes may be any JSON
             self.dead_letters.append((message.raw_message.key, message.headers.get(DLQ_REASON, "")))
 
     @classmethod
@@ -57,9 +60,13 @@ class Harness(Generic[C]):
     def context(self) -> C:
         return self.runtime.context
 
-    async def deliver(self, payload: Event, *, commune: str = "H40.101", source: str | None = None) -> Envelope:
-        """Publish `payload` as its owner would; returns once the service has handled it."""
+    async def deliver(
+        self, payload: Event, *, commune: str = "H40.101", source: str | None = None, time: datetime | None = None
+    ) -> Envelope:
+        """Publish `payload` as its owner would (at `time`, default now); returns once the service has handled it."""
         envelope = Envelope.wrap(payload, source=source or payload.TOPIC.owner, commune=commune)
+        if time is not None:
+            envelope = envelope.model_copy(update={"time": time})
         await self.deliver_raw(envelope.to_bytes(), payload.TOPIC.name, payload.dossier_code.encode())
         return envelope
 
@@ -84,3 +91,12 @@ class Harness(Generic[C]):
         transport = httpx.ASGITransport(app=http_app(self.runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://service", headers=headers) as client:
             yield client
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Wait until `condition()` is true (background jobs, worker processes); fail with `what` after `timeout`."""
+    deadline = monotonic.monotonic() + timeout
+    while not condition():
+        if monotonic.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -1,127 +1,22 @@
-"""Intake rules (tiếp nhận hồ sơ): the procedure catalogue, dossier codes, due dates,
-search. No I/O here: data files are parsed by the functions that are given them."""
+"""Intake rules (tiếp nhận hồ sơ) that several parts share: dossier codes, due dates,
+uploaded files, the owner's proof. No I/O here.
+
+The catalogue is in `catalogue.py`, a submission's checks and the received dossier in
+`submission.py`, a dossier's public history and the citizen's requests in `timeline.py`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import unicodedata
-from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Literal
 
-from services.runtime.calendar import DayKind, WorkCalendar
+from services.runtime.calendar import WorkCalendar
 
-OnlineLevel = Literal["full", "partial", "information"]
-Level = Literal["commune", "province", "inter_agency"]
+from .catalogue import Procedure
 
-
-@dataclass(frozen=True)
-class Component:
-    """A required component (thành phần hồ sơ); `reusable` if the e-data store may supply it."""
-
-    name: str
-    reusable: bool
-
-
-@dataclass(frozen=True)
-class Procedure:
-    """An administrative procedure (thủ tục hành chính) of the catalogue."""
-
-    code: str
-    name: str
-    field: str
-    level: Level
-    competent_unit: str
-    components: tuple[Component, ...]
-    processing_days: int
-    processing_kind: DayKind
-    cutoff: time
-    fee_vnd: int
-    online_level: OnlineLevel
-    workflow: str
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Procedure:
-        return cls(
-            code=row["code"],
-            name=row["name"],
-            field=row["field"],
-            level=row["level"],
-            competent_unit=row["competent_unit"],
-            components=tuple(Component(**c) for c in row["components"]),
-            processing_days=row["processing"]["days"],
-            processing_kind=row["processing"]["kind"],
-            cutoff=time.fromisoformat(row["cutoff"]),
-            fee_vnd=row["fee"].get("amount_vnd", 0) if row["fee"]["kind"] == "fixed" else 0,
-            online_level=row["online_level"],
-            workflow=row["workflow"],
-        )
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "field": self.field,
-            "level": self.level,
-            "competent_unit": self.competent_unit,
-            "components": [{"name": c.name, "reusable": c.reusable} for c in self.components],
-            "processing": {"days": self.processing_days, "kind": self.processing_kind},
-            "cutoff": self.cutoff.strftime("%H:%M"),
-            "fee": {"kind": "fixed", "amount_vnd": self.fee_vnd} if self.fee_vnd else {"kind": "free"},
-            "online_level": self.online_level,
-            "workflow": self.workflow,
-        }
-
-    @property
-    def takes_dossiers(self) -> bool:
-        return self.online_level != "information"
-
-
-def parse_catalogue(text: str) -> tuple[str, dict[str, Procedure]]:
-    """(version, procedures by code) from the catalogue file's JSON."""
-    document = json.loads(text)
-    return document["version"], {row["code"]: Procedure.from_row(row) for row in document["procedures"]}
-
-
-def file_kind(content: bytes) -> str | None:
-    """What an uploaded component is, by its first bytes: pdf, jpeg or png; None otherwise."""
-    if content.startswith(b"%PDF-"):
-        return "pdf"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    return None
-
-
-# Which channels a procedure's online level allows: a partly online procedure cannot be
-# done fully online, an information-only one takes no dossier at all.
-CHANNELS_BY_LEVEL = {
-    "full": {"online_full", "online_partial", "counter", "post"},
-    "partial": {"online_partial", "counter", "post"},
-    "information": set(),
-}
-
-
-def fold(text: str) -> str:
-    """Lower case without Vietnamese diacritics: "Đăng ký" -> "dang ky"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
-def search(procedures: dict[str, Procedure], query: str = "", **filters: str | None) -> list[Procedure]:
-    """Procedures whose code, name or field contain every word of `query`, diacritics and case ignored."""
-    words = fold(query).split()
-    found = []
-    for procedure in procedures.values():
-        haystack = fold(f"{procedure.code} {procedure.name} {procedure.field}")
-        if all(w in haystack for w in words) and all(
-            getattr(procedure, key) == value for key, value in filters.items() if value is not None
-        ):
-            found.append(procedure)
-    return found
+FileKind = Literal["pdf", "jpeg", "png"]
 
 
 def dossier_code(unit_code: str, day: date, sequence: int) -> str:
@@ -129,39 +24,14 @@ def dossier_code(unit_code: str, day: date, sequence: int) -> str:
     return f"{unit_code}-{day:%y%m%d}-{sequence:04d}"
 
 
+def receipt_number(dossier_code: str) -> str:
+    """Number of the receipt-and-appointment slip (giấy tiếp nhận và hẹn trả kết quả)."""
+    return f"BN-{dossier_code}"
+
+
 def due_at(procedure: Procedure, received_at: datetime, calendar: WorkCalendar) -> datetime:
     """Appointment time (ngày hẹn trả) by the procedure's processing time and cut-off hour."""
     return calendar.due_at(received_at, procedure.processing_days, procedure.processing_kind, procedure.cutoff)
-
-
-def identity_hash(identity_number: str, key: str) -> str:
-    """Keyed hash of an identity number: enough to look a dossier up, useless if leaked."""
-    return hmac.new(key.encode(), identity_number.encode(), hashlib.sha256).hexdigest()
-
-
-def missing_components(procedure: Procedure, provided: list[str]) -> list[str]:
-    given = set(provided)
-    return [c.name for c in procedure.components if c.name not in given]
-
-
-# What the public tracking page says for each step of a dossier's journey.
-STATUS_LABELS = {
-    "dossier.received": "Đã tiếp nhận hồ sơ",
-    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)",
-    "dossier.supplemented": "Đã nhận hồ sơ bổ sung",
-    "dossier.withdrawn": "Công dân đã rút hồ sơ",
-    "dossier.digitised": "Đã số hóa thành phần hồ sơ",
-    "payment.requested": "Chờ thanh toán phí, lệ phí",
-    "payment.completed": "Đã thanh toán phí, lệ phí",
-    "payment.not_required": "Không phải nộp phí, lệ phí",
-    "dossier.transferred": "Chuyển xử lý liên thông",
-    "dossier.refused": "Từ chối giải quyết hồ sơ",
-    "dossier.apologised": "Xin lỗi và hẹn lại ngày trả kết quả",
-    "dossier.approved": "Đã phê duyệt, chờ ký số kết quả",
-    "result.signed": "Đã ký số kết quả",
-    "dossier.completed": "Đã có kết quả, trả kết quả",
-    "citizen.notified": "Đã thông báo cho công dân",
-}
 
 
 def paused_working_days(calendar: WorkCalendar, requested_at: datetime, resumed_at: datetime) -> int:
@@ -173,9 +43,28 @@ def paused_working_days(calendar: WorkCalendar, requested_at: datetime, resumed_
     return calendar.working_days_between(start, end)
 
 
-def owner_matches(dossier: dict[str, Any], owner: str, key: str) -> bool:
-    """The owner proves themselves with the dossier's phone number or identity number."""
+def file_kind(content: bytes) -> FileKind | None:
+    """What an uploaded component is, by its first bytes: pdf, jpeg or png; None otherwise."""
+    if content.startswith(b"%PDF-"):
+        return "pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def identity_hash(identity_number: str, key: bytes) -> str:
+    """Keyed hash of an identity number: enough to check an owner, useless if leaked without the key."""
+    return hmac.new(key, identity_number.encode(), hashlib.sha256).hexdigest()
+
+
+def owner_matches(owner: str, phone: str, owner_identity_hash: str, key: bytes) -> bool:
+    """The owner proves themselves with the dossier's phone number or identity number.
+
+    Both comparisons always run, in constant time, so the answer's timing tells nothing.
+    """
     owner = owner.strip()
-    phone_ok = hmac.compare_digest(owner.encode(), dossier["applicant"]["phone"].encode())
-    identity_ok = hmac.compare_digest(identity_hash(owner, key), dossier["identity_hash"])
+    phone_ok = hmac.compare_digest(owner.encode(), phone.encode())
+    identity_ok = hmac.compare_digest(identity_hash(owner, key), owner_identity_hash)
     return phone_ok or identity_ok

@@ -1,21 +1,43 @@
+"""Intake's settings: the shared concerns it uses (units and calendar, PDF forms, worker
+processes) plus its own knobs. The identity-hash key and the public address must be chosen
+by a deployment: without them intake refuses to start outside the development profile."""
+
+from __future__ import annotations
+
 from pathlib import Path
 
+from pydantic import Field, SecretStr
+
 from services.runtime import ServiceSettings
+from services.runtime.settings import PdfForms, ReferenceData, Workers, required
 
-DATA = Path(__file__).parent / "data"
+SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
+MEBIBYTE = 1024 * 1024
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers):
     http_port: int = 8001
-    # Key of the keyed hash (HMAC) under which identity numbers are stored for lookup.
-    identity_hash_key: str = "change-me-in-deployment"
-    max_component_bytes: int = 10 * 1024 * 1024
-    # A province's own catalogue replaces the sample shipped here.
-    catalogue_file: str = str(DATA / "procedures.json")
-    # The public tracking page that receipt QR codes link to.
-    public_url: str = "http://127.0.0.1:8001"
-    # Public tracking look-ups allowed per client address and minute.
-    tracking_per_minute: int = 20
+    identity_hash_key: SecretStr | None = required(
+        development="development-identity-hash-key",
+        description="Key of the keyed hash (HMAC) under which identity numbers are stored for owner checks.",
+    )
+    public_url: str | None = required(
+        development="http://127.0.0.1:8001",
+        description="Public address of intake's tracking page, printed as a QR code on receipt slips.",
+    )
+    catalogue_file: str = Field(
+        default=str(SAMPLE_CATALOGUE), description="The province's procedure catalogue (JSON), loaded when new."
+    )
+    max_component_bytes: int = Field(default=10 * MEBIBYTE, description="Largest accepted uploaded file.")
+    tracking_per_minute: int = Field(
+        default=20, ge=1, description="Owner look-ups (tracking, supplement, withdrawal) per client address and minute."
+    )
 
+    def hash_key(self) -> bytes:
+        """The identity-hash key, for the HMACs that need it (never logged)."""
+        assert self.identity_hash_key is not None  # the settings check fills it or refuses to start
+        return self.identity_hash_key.get_secret_value().encode()
 
-settings = IntakeSettings()
+    def tracking_url(self, dossier_code: str) -> str:
+        """Where a receipt's QR code leads: the tracking page with the code filled in."""
+        return f"{self.public_url}/track?code={dossier_code}"

@@ -1,68 +1,60 @@
-"""Payment (thanh toán): opens fee payments and confirms them from gateway callbacks.
+"""Payment (thanh toán): asks for each dossier's fee, opens it at the payment gateway, confirms it
+from the gateway's verified callback, and stops asking when the dossier is withdrawn.
 
-In skeleton mode a sandbox gateway stands in for the citizen and the bank: it
-pays every pending request by calling the real callback endpoint over HTTP.
+The gateway is an outside party reached over HTTP (in development, the sandbox gateway
+process `python -m infra.gateway`); nothing here stands in for it.
 """
 
-import asyncio
-import logging
-from datetime import timedelta
+from __future__ import annotations
 
 import httpx
-from motcua_contracts import DossierReceived, PaymentNotRequired, PaymentRequested
+from motcua_contracts import DossierReceived, DossierWithdrawn
 
-from services.runtime import Runtime, Service, Tx, current_trace_headers, utcnow
+from services.runtime import Service, Tx, current_trace_headers, utcnow
 
 from . import domain, store
-from .api import router, sandbox_callback
-from .settings import settings
+from .api import router
+from .context import Payments, starter
+from .opener import open_payments
+from .settings import PaymentSettings
 
-log = logging.getLogger(__name__)
+
+async def on_dossier_received(event: DossierReceived, tx: Tx, payments: Payments) -> None:
+    """A fee → a pending payment and `payment.requested`; no fee → `payment.not_required`."""
+    assert tx.cause is not None
+    payment = await store.load(tx, event.dossier_code) or domain.Payment.new(event.dossier_code, tx.cause.commune)
+    # the trace is kept so that the gateway's callback continues the dossier's trace
+    events = payment.request(event, current_trace_headers(), payments.gateway_name, utcnow())
+    if events:
+        store.save(tx, payment)
+    for emitted in events:
+        tx.emit(emitted)
 
 
-async def on_dossier_received(event: DossierReceived, tx: Tx) -> None:
-    record = {
-        "_id": event.dossier_code,
-        "commune": event.commune_code,
-        "amount_vnd": event.fee_vnd,
-        "opened_at": utcnow(),
-        "trace": current_trace_headers(),  # the gateway's callback continues the dossier's trace
-    }
-    if event.fee_vnd == 0:
-        store.open_payment(tx, {**record, "state": store.NOT_REQUIRED})
-        tx.emit(PaymentNotRequired(dossier_code=event.dossier_code))
+async def on_dossier_withdrawn(event: DossierWithdrawn, tx: Tx, payments: Payments) -> None:
+    """Routing accepted the withdrawal: a fee not paid yet is cancelled (and never opened)."""
+    assert tx.cause is not None
+    payment = await store.load(tx, event.dossier_code)
+    if payment is None:  # the dossier's receipt has not reached us yet
+        store.save(tx, domain.Payment.withdrawal_first(event.dossier_code, tx.cause.commune, utcnow()))
         return
-    reference = domain.reference_for(event.dossier_code)
-    store.open_payment(tx, {**record, "state": store.PENDING, "reference": reference})
-    tx.emit(
-        PaymentRequested(
-            dossier_code=event.dossier_code, reference=reference, amount_vnd=event.fee_vnd, gateway="sandbox"
-        )
+    events = payment.withdraw(utcnow())
+    if events:
+        store.save(tx, payment)
+    for emitted in events:
+        tx.emit(emitted)
+
+
+def create(
+    settings: PaymentSettings | None = None, gateway_transport: httpx.AsyncBaseTransport | None = None
+) -> Service[Payments]:
+    """The payment service; `gateway_transport` replaces the network to the gateway (tests)."""
+    return Service(
+        "payment",
+        settings or PaymentSettings(),
+        handlers={DossierReceived: on_dossier_received, DossierWithdrawn: on_dossier_withdrawn},
+        routers=[router],
+        context=starter(gateway_transport),
+        background=[open_payments],
+        state=store.PAYMENTS,
     )
-
-
-async def sandbox_gateway(runtime: Runtime) -> None:
-    """Skeleton stand-in for citizen and bank: pays pending requests via the real IPN."""
-    if not runtime.settings.skeleton_mode:
-        return
-    async with httpx.AsyncClient(timeout=10) as client:
-        while True:
-            try:
-                due = utcnow() - timedelta(seconds=settings.sandbox_pay_after_s)
-                for payment in await store.pending(runtime):
-                    if payment["opened_at"] <= due:
-                        response = await client.post(settings.callback_url, json=sandbox_callback(payment, utcnow()))
-                        response.raise_for_status()
-            except Exception:
-                log.exception("sandbox gateway round failed")
-            await asyncio.sleep(0.3)
-
-
-service = Service(
-    "payment",
-    settings,
-    handlers={DossierReceived: on_dossier_received},
-    api=router,
-    on_start=store.create_indexes,
-    background=[sandbox_gateway],
-)

@@ -1,56 +1,174 @@
-"""Payment rules (thanh toán phí, lệ phí): references and gateway checksums.
-
-Checksum as the national payment platform's integration does it: SHA-256 hex
-over the pipe-joined fields followed by the shared secret.
+"""Payment rules (thanh toán phí, lệ phí): one payment per dossier, from the fee's request,
+through its opening at the gateway, to its confirmation by the gateway's callback, or its
+cancellation when the dossier is withdrawn. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from motcua_contracts import (
+    DossierReceived,
+    Event,
+    PaymentCancelled,
+    PaymentCompleted,
+    PaymentNotRequired,
+    PaymentRequested,
+)
+from pydantic import BaseModel, ConfigDict, Field
 
-SUCCESS = "00"
-TIME_FORMAT = "%Y%m%d%H%M%S"
+from .gateway_protocol import CURRENCY, Callback, parse_gateway_time
 
+PENDING, PAID, NOT_REQUIRED, CANCELLED = "pending", "paid", "not_required", "cancelled"
+State = Literal["pending", "paid", "not_required", "cancelled"]
 
-class GatewayCallback(BaseModel):
-    """The gateway's server-to-server notification (IPN): the only trusted confirmation."""
+# What a successful callback did (the answer to the gateway).
+CONFIRMED = "confirmed"
+ALREADY_CONFIRMED = "already confirmed"
+RECORDED_FOR_REFUND = "recorded for refund"
+ALREADY_RECORDED = "already recorded for refund"
 
-    partner_code: str
-    reference: str
-    amount_vnd: int = Field(gt=0)
-    currency: str = "VND"
-    transaction_id: str
-    error_code: str = Field(description='"00" means paid.')
-    time: str = Field(pattern=r"^\d{14}$", description="yyyyMMddHHmmss")
-    checksum: str
-
-    def signed_fields(self) -> list[str]:
-        return [
-            self.partner_code,
-            self.reference,
-            str(self.amount_vnd),
-            self.currency,
-            self.transaction_id,
-            self.error_code,
-            self.time,
-        ]
-
-
-def checksum(fields: list[str], secret: str) -> str:
-    return hashlib.sha256(("|".join(fields) + "|" + secret).encode()).hexdigest()
-
-
-def verify(callback: GatewayCallback, secret: str) -> bool:
-    return hmac.compare_digest(checksum(callback.signed_fields(), secret).encode(), callback.checksum.encode())
+WITHDRAWN = "dossier withdrawn"
+REFERENCE_PREFIX = "PAY-"
 
 
 def reference_for(dossier_code: str) -> str:
-    return f"PAY-{dossier_code}"
+    """The payment's reference at the gateway, derived from the dossier code (so it is unique)."""
+    return REFERENCE_PREFIX + dossier_code
 
 
-def gateway_time(at: datetime) -> str:
-    return at.strftime(TIME_FORMAT)
+def dossier_code_of(reference: str) -> str | None:
+    """The dossier a reference was made for, or None if it is not one of ours."""
+    code = reference.removeprefix(REFERENCE_PREFIX)
+    return code if code != reference and code else None
+
+
+def callback_problem(callback: Callback, partner_code: str, now: datetime, window: timedelta) -> str | None:
+    """Why a (correctly signed) callback is not for us or not current; None if it is."""
+    if callback.partner_code != partner_code:
+        return f"partner code {callback.partner_code!r} is not ours"
+    if callback.currency != CURRENCY:
+        return f"currency {callback.currency!r} is not {CURRENCY}"
+    try:
+        sent = parse_gateway_time(callback.time)
+    except ValueError:
+        return f"time {callback.time!r} is not a date"
+    if abs(now - sent) > window:
+        return f"time {callback.time!r} is more than {window.total_seconds():.0f}s from now"
+    return None
+
+
+class Refund(BaseModel):
+    """A successful transaction the fee did not need (paid twice, or after the dossier was withdrawn)."""
+
+    transaction_id: str
+    amount_vnd: int
+    reason: str
+    recorded_at: datetime
+
+
+class Payment(BaseModel):
+    """A dossier's fee payment; `_id` is the dossier code."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    dossier_code: str = Field(alias="_id")
+    commune: str
+    state: State
+    amount_vnd: int = 0
+    reference: str | None = None
+    # None while only the dossier's withdrawal is known (its receipt came later, out of order).
+    requested_at: datetime | None = None
+    trace: dict[str, str] = Field(default_factory=dict, description="The dossier's trace, continued by the callback.")
+    payment_url: str | None = None
+    opened_at: datetime | None = None
+    open_attempts: int = 0
+    next_open_at: datetime | None = None
+    transaction_id: str | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    refunds: list[Refund] = Field(default_factory=list)
+
+    @classmethod
+    def new(cls, dossier_code: str, commune: str) -> Payment:
+        """A dossier's payment before its fee is asked for."""
+        return cls.model_validate({"_id": dossier_code, "commune": commune, "state": PENDING})
+
+    @classmethod
+    def withdrawal_first(cls, dossier_code: str, commune: str, at: datetime) -> Payment:
+        """What is known when the withdrawal arrives before the dossier's receipt."""
+        payment = cls.new(dossier_code, commune)
+        payment.state, payment.cancelled_at, payment.cancel_reason = CANCELLED, at, WITHDRAWN
+        return payment
+
+    def request(self, event: DossierReceived, trace: dict[str, str], gateway: str, at: datetime) -> list[Event]:
+        """Ask for the dossier's fee (or say none is due); once per dossier."""
+        if self.requested_at is not None:
+            return []
+        withdrawn = self.state == CANCELLED
+        self.requested_at, self.trace, self.amount_vnd = at, trace, event.fee_vnd
+        if event.fee_vnd == 0:
+            self.state = NOT_REQUIRED
+            return [PaymentNotRequired(dossier_code=self.dossier_code)]
+        self.state, self.reference, self.next_open_at = PENDING, reference_for(self.dossier_code), at
+        events: list[Event] = [
+            PaymentRequested(
+                dossier_code=self.dossier_code, reference=self.reference, amount_vnd=self.amount_vnd, gateway=gateway
+            )
+        ]
+        return events + (self.withdraw(at) if withdrawn else [])
+
+    def withdraw(self, at: datetime) -> list[Event]:
+        """The dossier was withdrawn: a fee not paid yet is no longer asked for."""
+        if self.state != PENDING or self.reference is None:
+            return []
+        self.state, self.cancelled_at, self.cancel_reason = CANCELLED, at, WITHDRAWN
+        return [
+            PaymentCancelled(
+                dossier_code=self.dossier_code, reference=self.reference, reason=WITHDRAWN, cancelled_at=at
+            )
+        ]
+
+    @property
+    def to_open(self) -> bool:
+        """Still to be sent to the gateway's INIT."""
+        return self.state == PENDING and self.payment_url is None
+
+    def opened(self, payment_url: str, at: datetime) -> bool:
+        """The gateway opened the transaction; False if that no longer matters."""
+        if not self.to_open:
+            return False
+        self.payment_url, self.opened_at = payment_url, at
+        return True
+
+    def opening_failed(self, at: datetime, pause: timedelta) -> bool:
+        """The gateway did not open it: try again after `pause`; False if that no longer matters."""
+        if not self.to_open:
+            return False
+        self.open_attempts += 1
+        self.next_open_at = at + pause
+        return True
+
+    def confirm(self, transaction_id: str, at: datetime) -> tuple[str, list[Event]]:
+        """A successful transaction reached us: settle the fee once; anything more is kept for a refund."""
+        if self.state == PENDING and self.reference is not None:
+            self.state, self.transaction_id, self.paid_at = PAID, transaction_id, at
+            completed = PaymentCompleted(
+                dossier_code=self.dossier_code,
+                reference=self.reference,
+                amount_vnd=self.amount_vnd,
+                gateway_transaction=transaction_id,
+                paid_at=at,
+            )
+            return CONFIRMED, [completed]
+        if transaction_id == self.transaction_id:
+            return ALREADY_CONFIRMED, []
+        if any(refund.transaction_id == transaction_id for refund in self.refunds):
+            return ALREADY_RECORDED, []
+        reason = "paid twice" if self.state == PAID else f"paid after cancellation ({self.cancel_reason})"
+        self.refunds.append(
+            Refund(transaction_id=transaction_id, amount_vnd=self.amount_vnd, reason=reason, recorded_at=at)
+        )
+        return RECORDED_FOR_REFUND, []

@@ -1,0 +1,59 @@
+"""The receipt and the receipt slip PDF, for the holder of the receipt's access token."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, HTTPException, Response
+
+from services.runtime import Runtime, RuntimeDep
+
+from .. import slip, store
+from ..context import IntakeContext, IntakeDep
+from ..received import Receipt, ReceivedDossier
+
+router = APIRouter(tags=["receipts"])
+
+
+async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) -> Receipt:
+    """The dossier's receipt with its current appointment date (a supplement moves it)."""
+    timeline = await store.find_timeline(runtime, dossier.code)
+    return dossier.receipt(timeline.due_at if timeline else None)
+
+
+async def opened(runtime: Runtime[IntakeContext], dossier_code: str, token: str) -> ReceivedDossier:
+    """The dossier, for the holder of its receipt's access token only (anyone else: not found)."""
+    dossier = await store.find_dossier(runtime, dossier_code)
+    if dossier is None or not hmac.compare_digest(dossier.access_token.encode(), token.encode()):
+        raise HTTPException(404, f"no dossier {dossier_code!r} with this token")
+    return dossier
+
+
+@router.get("/dossiers/{dossier_code}/receipt")
+async def get_receipt(dossier_code: str, token: str, runtime: RuntimeDep) -> Receipt:
+    return await receipt_of(runtime, await opened(runtime, dossier_code, token))
+
+
+@router.get("/dossiers/{dossier_code}/receipt.pdf", response_class=Response)
+async def get_receipt_slip(dossier_code: str, token: str, runtime: RuntimeDep, intake: IntakeDep) -> Response:
+    """The receipt-and-appointment slip as a PDF, with a QR code to the tracking page."""
+    dossier = await opened(runtime, dossier_code, token)
+    receipt = await receipt_of(runtime, dossier)
+    received = dossier.event()
+    commune = intake.units.communes.get(received.commune_code)
+    content = slip.Slip(
+        unit_name=f"UBND {commune.name}" if commune else received.commune_code,
+        dossier_code=dossier_code,
+        receipt_number=receipt.receipt_number,
+        applicant_name=received.applicant.name,
+        procedure_name=receipt.procedure_name,
+        components=[(c.name, c.form) for c in received.components],
+        received_at=receipt.received_at,
+        due_at=receipt.due_at,
+        fee_vnd=receipt.fee_vnd,
+        tracking_url=intake.settings.tracking_url(dossier_code),
+    )
+    settings = intake.settings
+    pdf = await runtime.workers.run(slip.render, content, settings.pdf_font, settings.pdf_bold_font)
+    headers = {"Content-Disposition": f'inline; filename="{dossier_code}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)

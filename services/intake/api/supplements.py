@@ -1,0 +1,92 @@
+"""The owner's requests after receipt: the supplement loop (bổ sung hồ sơ) and withdrawal (rút hồ sơ).
+
+Routing sends a dossier back for documents (`dossier.supplement_requested`); the owner
+resubmits once against the same code and the due date moves later by the working days the
+clock was paused. A withdrawal is the owner's request: routing accepts or declines it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from motcua_contracts import DossierSupplemented, DossierWithdrawalRequested
+from pydantic import BaseModel, Field
+
+from services.runtime import RuntimeDep, Tx, utcnow
+from services.runtime.clock import local
+
+from .. import store
+from ..context import IntakeDep
+from ..submission import ComponentIn, Problem, received_components
+from ..timeline import Conflict, MissingDocuments
+from .dossiers import refusal
+from .owners import Owner, owned_dossier
+
+router = APIRouter(tags=["supplements and withdrawal"])
+
+
+class SupplementIn(BaseModel):
+    owner: Owner
+    components: list[ComponentIn] = Field(min_length=1, max_length=50)
+
+
+class WithdrawalIn(BaseModel):
+    owner: Owner
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+@router.post("/dossiers/{code}/supplement")
+async def supplement(
+    code: str, body: SupplementIn, request: Request, runtime: RuntimeDep, intake: IntakeDep
+) -> dict[str, Any]:
+    """The owner resubmits every requested document; the due date moves by the paused working days."""
+    dossier = await owned_dossier(request, runtime, intake, code, body.owner)
+    components, problems = received_components(body.components, intake.settings.max_component_bytes)
+    if problems:
+        raise refusal("the supplement cannot be accepted", problems)
+
+    async def resume(tx: Tx) -> DossierSupplemented:
+        timeline = await store.load_timeline(tx, code)
+        event = timeline.supplement(components, utcnow(), intake.calendar)
+        store.save_timeline(tx, timeline)
+        tx.emit(event, commune=dossier.event().commune_code)
+        return event
+
+    try:
+        supplemented = await runtime.transact(resume)
+    except Conflict as conflict:
+        raise HTTPException(409, str(conflict)) from None
+    except MissingDocuments as missing:
+        problems = [
+            Problem("missing_document", f"requested document {name!r} is missing", component=name)
+            for name in missing.documents
+        ]
+        raise refusal("the supplement cannot be accepted", problems) from None
+    return {
+        "dossier_code": code,
+        "status": "received",
+        "paused_working_days": supplemented.paused_working_days,
+        "due_at": local(supplemented.due_at),
+    }
+
+
+@router.post("/dossiers/{code}/withdrawal", status_code=202)
+async def request_withdrawal(
+    code: str, body: WithdrawalIn, request: Request, runtime: RuntimeDep, intake: IntakeDep
+) -> dict[str, Any]:
+    """The owner asks to withdraw the dossier; routing answers (withdrawn, or declined if already decided)."""
+    dossier = await owned_dossier(request, runtime, intake, code, body.owner)
+
+    async def ask(tx: Tx) -> DossierWithdrawalRequested:
+        timeline = await store.load_timeline(tx, code)
+        event = timeline.request_withdrawal(body.reason, utcnow())
+        store.save_timeline(tx, timeline)
+        tx.emit(event, commune=dossier.event().commune_code)
+        return event
+
+    try:
+        requested = await runtime.transact(ask)
+    except Conflict as conflict:
+        raise HTTPException(409, str(conflict)) from None
+    return {"dossier_code": code, "status": "withdrawal_requested", "requested_at": local(requested.requested_at)}

@@ -1,0 +1,48 @@
+"""Public tracking (tra cứu hồ sơ): the owner reads the dossier's history, status and due date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from services.runtime import RuntimeDep
+from services.runtime.clock import local
+
+from .. import store
+from ..context import IntakeDep
+from ..timeline import Timeline
+from .owners import Owner, owned_dossier
+
+router = APIRouter(tags=["tracking"])
+PAGE = (Path(__file__).parent.parent / "data" / "track.html").read_text(encoding="utf-8")
+
+
+class Lookup(BaseModel):
+    code: str = Field(min_length=5, max_length=40, examples=["H40.101-261123-0001"])
+    owner: Owner
+
+
+@router.get("/track", response_class=HTMLResponse, include_in_schema=False)
+async def tracking_page() -> str:
+    return PAGE
+
+
+@router.post("/api/track")
+async def track(lookup: Lookup, request: Request, runtime: RuntimeDep, intake: IntakeDep) -> dict[str, Any]:
+    """The dossier's history, current status and due date, for its owner only."""
+    dossier = await owned_dossier(request, runtime, intake, lookup.code, lookup.owner)
+    timeline = await store.find_timeline(runtime, lookup.code) or Timeline(_id=lookup.code)
+    received = dossier.event()
+    new_due_at = timeline.new_due_at
+    return {
+        "dossier_code": lookup.code,
+        "procedure_name": received.procedure_name,
+        "due_at": local(timeline.due_at or received.due_at).isoformat(),
+        "new_due_at": local(new_due_at).isoformat() if new_due_at else None,
+        "status": timeline.status,
+        "history": [{"status": step.label, "at": local(step.at).isoformat()} for step in timeline.history()],
+    }

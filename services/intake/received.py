@@ -1,0 +1,117 @@
+"""The received dossier (hồ sơ đã tiếp nhận): one value from which intake stores its
+document, publishes `dossier.received` and answers with the receipt.
+
+What every service may know is the `DossierReceived` event itself; what stays with intake
+(the identity number's keyed hash, who received it at the counter, the postal item number,
+the receipt's access token) sits beside it. The stored document is the two together, so no
+field is written twice and none can drift between the event and the store. No I/O here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from motcua_contracts import Applicant, DossierReceived
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from services.runtime.calendar import WorkCalendar
+from services.runtime.clock import local
+
+from . import domain
+from .submission import Accepted
+
+LocalTime = Annotated[datetime, AfterValidator(local)]
+
+
+class Receipt(BaseModel):
+    """The receipt-and-appointment slip (giấy tiếp nhận và hẹn trả kết quả); times in local time."""
+
+    dossier_code: str
+    receipt_number: str
+    procedure_name: str
+    received_at: LocalTime
+    due_at: LocalTime
+    fee_vnd: int
+    access_token: str = Field(description="Unguessable token that opens the receipt and the slip: `?token=`.")
+
+
+class ReceivedDossier(BaseModel):
+    """A dossier as intake received it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    public: DossierReceived
+    identity_hash: str
+    received_by: str | None = None
+    postal_reference: str | None = None
+    access_token: str
+
+    @property
+    def code(self) -> str:
+        return self.public.dossier_code
+
+    def event(self) -> DossierReceived:
+        return self.public
+
+    def document(self) -> dict[str, Any]:
+        """What intake stores: the event's fields and intake's own, keyed by the dossier code."""
+        return {"_id": self.code, **self.public.model_dump(), **self.model_dump(exclude={"public"})}
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ReceivedDossier:
+        private = {name: document.get(name) for name in cls.model_fields if name != "public"}
+        public = {key: value for key, value in document.items() if key != "_id" and key not in private}
+        return cls(public=DossierReceived.model_validate(public), **private)
+
+    def receipt(self, due_at: datetime | None = None) -> Receipt:
+        """The receipt; `due_at` if the appointment moved since (a supplement paused the clock)."""
+        received = self.public
+        return Receipt(
+            dossier_code=received.dossier_code,
+            receipt_number=received.receipt_number,
+            procedure_name=received.procedure_name,
+            received_at=received.received_at,
+            due_at=due_at or received.due_at,
+            fee_vnd=received.fee_vnd,
+            access_token=self.access_token,
+        )
+
+
+def receive(
+    accepted: Accepted,
+    sequence: int,
+    received_at: datetime,
+    calendar: WorkCalendar,
+    identity_key: bytes,
+    access_token: str,
+) -> ReceivedDossier:
+    """The dossier received at `received_at` as its unit's `sequence`-th of that day."""
+    submission, procedure = accepted.submission, accepted.procedure
+    code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
+    applicant = submission.applicant
+    return ReceivedDossier(
+        public=DossierReceived(
+            dossier_code=code,
+            procedure_code=procedure.code,
+            procedure_name=procedure.name,
+            field=procedure.field,
+            channel=submission.channel,
+            commune_code=submission.commune_code,
+            # the identity number stays here: events carry only name and contact
+            applicant=Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email),
+            components=accepted.components,
+            fee_vnd=procedure.fee_vnd,
+            receipt_number=domain.receipt_number(code),
+            received_at=received_at,
+            due_at=domain.due_at(procedure, received_at, calendar),
+            level=procedure.level,
+            competent_authority=procedure.competent_unit,
+            workflow=procedure.workflow,
+            area=submission.area,
+        ),
+        identity_hash=domain.identity_hash(applicant.identity_number, identity_key),
+        received_by=submission.received_by,
+        postal_reference=submission.postal_reference,
+        access_token=access_token,
+    )

@@ -1,0 +1,219 @@
+"""Intake in process: every submission rule, alone and together, and what a refused
+submission leaves behind (nothing). Shared helpers for the other intake test files live here."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake.app import create
+from services.intake.context import IntakeContext
+from services.intake.settings import IntakeSettings
+from services.runtime import LOCAL_TZ
+from services.runtime import clock as runtime_clock
+from tests.harness import Harness
+
+IDENTITY = "001203004567"
+PDF = base64.b64encode(b"%PDF-1.7 test").decode()
+GOOD: dict[str, Any] = {  # building permit: partly online, 75,000 VND, 15 working days
+    "procedure_code": "1.009994",
+    "commune_code": "H40.101",
+    "channel": "online_partial",
+    "applicant": {"name": "Trần Thị Mai", "phone": "0987654321", "identity_number": IDENTITY},
+    "components": [
+        {"name": "Đơn đề nghị cấp giấy phép xây dựng", "form": "electronic", "content_base64": PDF},
+        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "e_data_store"},
+        {"name": "Bản vẽ thiết kế xây dựng", "form": "paper"},
+    ],
+}
+RESIDENCE: dict[str, Any] = {  # permanent residence: fully online, 7 working days
+    "procedure_code": "1.004194",
+    "commune_code": "H40.101",
+    "channel": "online_full",
+    "applicant": {"name": "Nguyễn Văn An", "phone": "0912345678", "identity_number": "079090001234"},
+    "components": [
+        {"name": "Tờ khai thay đổi thông tin cư trú", "form": "electronic", "content_base64": PDF},
+        {"name": "Giấy tờ chứng minh chỗ ở hợp pháp", "form": "paper"},
+    ],
+}
+MONDAY_9AM = datetime(2026, 11, 16, 9, 0, tzinfo=LOCAL_TZ)
+STATE = ("dossiers", "tracking", "sequences", "submissions", "outbox")  # what a dossier leaves in the store
+MAX_FILE = 1024
+
+
+def settings(**changes: Any) -> IntakeSettings:
+    return IntakeSettings(profile="development", max_component_bytes=MAX_FILE, **changes)
+
+
+@asynccontextmanager
+async def running(**changes: Any) -> AsyncIterator[Harness[IntakeContext]]:
+    async with Harness.running(create(settings(**changes))) as intake:
+        yield intake
+
+
+def component(name: str, content: bytes | str, form: str = "electronic") -> dict[str, Any]:
+    encoded = content if isinstance(content, str) else base64.b64encode(content).decode()
+    return {"name": name, "form": form, "content_base64": encoded}
+
+
+def stored(intake: Harness[Any]) -> dict[str, int]:
+    """How many documents of each collection a dossier writes."""
+    return {name: len(intake.documents.data.get(name, {})) for name in STATE}
+
+
+def clock_setter(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """A function that sets the services' clock to a moment (through the runtime's clock shift)."""
+
+    def pin(moment: datetime) -> None:
+        monkeypatch.setattr(runtime_clock, "SHIFT", moment - datetime.now(UTC))
+
+    return pin
+
+
+# --- each rule alone ------------------------------------------------------------------------
+
+FIRST, REUSED, PAPER = GOOD["components"]
+DOMAIN_FAULTS = [
+    ({"procedure_code": "9.999999"}, 404, "unknown_procedure", "unknown procedure"),
+    ({"commune_code": "H99.999"}, 404, "unknown_commune", "unknown commune"),
+    ({"procedure_code": "1.000954", "components": []}, 422, "information_only", "information only"),
+    ({"channel": "online_full"}, 422, "channel_not_allowed", "partial online: not by online_full"),
+    ({"channel": "counter"}, 422, "receiving_officer_missing", "receiving officer"),
+    ({"channel": "post"}, 422, "postal_reference_missing", "postal item number"),
+    ({"components": [FIRST]}, 422, "missing_component", "Giấy tờ chứng minh quyền sử dụng đất"),
+    (
+        {"components": [FIRST, REUSED, {**PAPER, "form": "e_data_store"}]},
+        422,
+        "not_reusable",
+        "cannot come from the e-data store",
+    ),
+    ({"components": [{**FIRST, "content_base64": None}, REUSED, PAPER]}, 422, "file_missing", "has no file"),
+    ({"components": [{**FIRST, "content_base64": "***"}, REUSED, PAPER]}, 422, "file_not_base64", "not valid base64"),
+    ({"components": [{**FIRST, "content_base64": "JVBERi0xé"}, REUSED, PAPER]}, 422, "file_not_base64", "base64"),
+    (
+        {"components": [component(FIRST["name"], b"MZ\x90 exe"), REUSED, PAPER]},
+        415,
+        "file_type",
+        "only PDF, JPEG or PNG",
+    ),
+    (
+        {"components": [component(FIRST["name"], b"%PDF-" + b"x" * MAX_FILE), REUSED, PAPER]},
+        413,
+        "file_too_large",
+        f"exceeds {MAX_FILE} bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "status", "kind", "message"), DOMAIN_FAULTS)
+async def test_each_fault_alone_gets_its_status_and_reason_and_stores_nothing(
+    change: dict, status: int, kind: str, message: str
+) -> None:
+    async with running() as intake, intake.http() as client:
+        response = await client.post("/dossiers", json={**GOOD, **change})
+    assert response.status_code == status
+    assert message in response.text
+    assert {p["kind"] for p in response.json()["detail"]["problems"]} == {kind}
+    assert stored(intake) == dict.fromkeys(STATE, 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"applicant": {**GOOD["applicant"], "phone": "12345"}}, "phone"),
+        ({"applicant": {**GOOD["applicant"], "identity_number": "12AB"}}, "identity_number"),
+        ({"applicant": {**GOOD["applicant"], "email": "a" * 300 + "@example.vn"}}, "email"),
+        ({"channel": "carrier-pigeon"}, "channel"),
+        ({"channel": "post", "postal_reference": "RR12"}, "postal_reference"),
+        ({"components": [{"name": "x" * 301, "form": "paper"}, *GOOD["components"]]}, "name"),
+    ],
+)
+async def test_malformed_fields_are_refused_by_name(change: dict, field: str) -> None:
+    async with running() as intake, intake.http() as client:
+        response = await client.post("/dossiers", json={**GOOD, **change})
+    assert response.status_code == 422
+    assert field in response.text
+    assert stored(intake) == dict.fromkeys(STATE, 0)
+
+
+async def test_a_good_submission_passes_every_rule() -> None:
+    async with running() as intake, intake.http() as client:
+        response = await client.post("/dossiers", json=GOOD)
+    assert response.status_code == 201, response.text
+    assert stored(intake) == {"dossiers": 1, "tracking": 1, "sequences": 1, "submissions": 0, "outbox": 1}
+
+
+# --- every fault at once ---------------------------------------------------------------------
+
+
+async def test_a_submission_with_several_faults_lists_them_all() -> None:
+    faulty = {
+        **GOOD,
+        "commune_code": "H99.999",
+        "channel": "online_full",
+        "components": [
+            component(FIRST["name"], "***"),
+            {**PAPER, "form": "e_data_store"},
+            component("Ảnh chụp", b"MZ\x90 exe"),
+        ],
+    }
+    async with running() as intake, intake.http() as client:
+        response = await client.post("/dossiers", json=faulty)
+    assert response.status_code == 404  # the most specific: an unknown commune
+    problems = response.json()["detail"]["problems"]
+    assert sorted(p["kind"] for p in problems) == [
+        "channel_not_allowed",
+        "file_not_base64",
+        "file_type",
+        "missing_component",
+        "not_reusable",
+        "unknown_commune",
+    ]
+    assert {p.get("component") for p in problems} >= {REUSED["name"], PAPER["name"], "Ảnh chụp", FIRST["name"]}
+    assert stored(intake) == dict.fromkeys(STATE, 0)
+
+
+@pytest.mark.parametrize(
+    ("files", "status"),
+    [
+        ([b"MZ\x90 exe", b"%PDF-" + b"x" * MAX_FILE], 415),  # a wrong type outranks a large file
+        ([b"%PDF-" + b"x" * MAX_FILE, b"%PDF-ok"], 413),  # a large file outranks a missing component
+    ],
+)
+async def test_the_answer_takes_the_most_specific_status(files: list[bytes], status: int) -> None:
+    components = [component(f"Tệp {n}", content) for n, content in enumerate(files)]
+    async with running() as intake, intake.http() as client:
+        response = await client.post("/dossiers", json={**GOOD, "components": [*components, REUSED]})
+    assert response.status_code == status
+    kinds = [p["kind"] for p in response.json()["detail"]["problems"]]
+    assert kinds.count("missing_component") == 2  # listed too, whatever the status
+
+
+# --- personal data and settings ----------------------------------------------------------------
+
+
+async def test_the_identity_number_is_never_stored_nor_published_in_clear() -> None:
+    async with running() as intake, intake.http() as client:
+        receipt = (await client.post("/dossiers", json=GOOD)).json()
+        [received] = await intake.emitted()
+        assert IDENTITY not in repr(intake.documents.data)
+        assert IDENTITY not in received.model_dump_json()
+        # yet the owner can still prove themselves with it
+        found = await client.post("/api/track", json={"code": receipt["dossier_code"], "owner": IDENTITY})
+        assert found.status_code == 200
+
+
+def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MOTCUA_PROFILE", "MOTCUA_IDENTITY_HASH_KEY", "MOTCUA_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY"):
+        IntakeSettings()
+    chosen = IntakeSettings(identity_hash_key="k-5f1e9a", public_url="https://dichvucong.example.vn")
+    assert chosen.hash_key() == b"k-5f1e9a"
+    assert "k-5f1e9a" not in repr(chosen) and "k-5f1e9a" not in str(chosen.model_dump())
