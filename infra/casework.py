@@ -59,11 +59,6 @@ def think_time(rng: random.Random, mean: float) -> float:
     return rng.uniform(0.5 * mean, 1.5 * mean) if mean > 0 else 0.0
 
 
-def backoff(attempt: int, first: float = 0.25, cap: float = 5.0) -> float:
-    """Pause before the `attempt`-th retry (0-based): doubling from `first`, at most `cap`."""
-    return min(cap, first * 2**attempt)
-
-
 @dataclass(frozen=True)
 class Step:
     id: str

@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 
-from .casework import Verdict, backoff, judge_resubmission
+from services.runtime.retry import backoff
+
+from .casework import Verdict, judge_resubmission
 from .dossiers import make_dossier
 from .platform_api import PlatformApi, Tally
 
@@ -86,6 +88,6 @@ async def resubmit(
         if verdict is Verdict.BUSY:
             await asyncio.sleep(float(response.headers.get("Retry-After", RETRY_AFTER_S)))
         else:
-            await asyncio.sleep(backoff(attempt, first=1.0, cap=10.0))
+            await asyncio.sleep(backoff(attempt + 1, 1.0, cap=10.0))
             attempt += 1
     return False

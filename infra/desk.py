@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from services.runtime.retry import backoff
+
 from .casework import (
     REFUSAL_REASONS,
     SUPPLEMENT_REASON,
     Case,
     Move,
     Verdict,
-    backoff,
     judge,
     step_actions,
     think_time,
@@ -29,6 +30,7 @@ from .citizens import resubmit
 from .platform_api import PlatformApi, Tally, detail_of
 from .staffing import PROVINCE_ADMIN, Roster
 
+LOOK_AGAIN_S, LOOK_AGAIN_CAP_S = 0.25, 5.0  # pauses between looks at a dossier that waits for something
 BEFORE_APPROVAL = frozenset({"digitisation", "payment", "supplement"})
 BEFORE_FORWARD = frozenset({"supplement"})
 
@@ -115,7 +117,7 @@ class Desk:
         """Look at the dossier, with growing pauses, until it waits for none of `blocking`."""
         attempt = 0
         while time.monotonic() < deadline and case.settlement is None and case.turn == move.turn:
-            await asyncio.sleep(backoff(attempt))
+            await asyncio.sleep(backoff(attempt + 1, LOOK_AGAIN_S, cap=LOOK_AGAIN_CAP_S))
             attempt += 1
             response = await self.api.routing(official, "GET", f"/dossiers/{case.code}")
             if response.status_code != 200:

@@ -5,6 +5,7 @@ requests in flight, and a tally of every answer that was not the expected one.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import Counter, defaultdict
@@ -14,12 +15,14 @@ from typing import Any
 
 import httpx
 
-from .casework import Verdict, backoff
+from services.runtime.retry import backoff
+
+from .casework import Verdict
 
 log = logging.getLogger("motcua.officers")
 TOKEN_LIFETIME_S = 3600
 RENEW_BEFORE_S = 300  # a token this close to expiry is renewed before use
-UNAVAILABLE_RETRIES = 6  # transport errors and 5xx answers (a service restarting): ~16 s of patience
+UNAVAILABLE_PATIENCE_S = 120.0  # transport errors and 5xx answers (a service restarting) are retried this long
 PROBLEMS_KEPT = 50
 
 
@@ -80,8 +83,10 @@ class PlatformApi:
         issuer_url: str,
         in_flight: int = 16,
         clock: Callable[[], float] = time.monotonic,
+        patience: float = UNAVAILABLE_PATIENCE_S,
     ) -> None:
         self.client = client
+        self.patience = patience
         self.routing_url, self.intake_url, self.issuer_url = routing_url, intake_url, issuer_url
         self.in_flight = asyncio.Semaphore(in_flight)
         self.clock = clock
@@ -122,15 +127,15 @@ class PlatformApi:
     async def send(self, method: str, url: str, **options: Any) -> httpx.Response:
         """One request, at most `in_flight` at a time; transport errors and 5xx answers (a service
         restarting) are retried with backoff, then the last answer is returned (or the error raised)."""
-        attempt = 0
-        while True:
+        deadline = self.clock() + self.patience
+        for attempt in itertools.count(1):
             try:
                 async with self.in_flight:
                     response = await self.client.request(method, url, **options)
-                if response.status_code < 500 or attempt == UNAVAILABLE_RETRIES:
+                if response.status_code < 500 or self.clock() > deadline:
                     return response
             except httpx.TransportError:
-                if attempt == UNAVAILABLE_RETRIES:
+                if self.clock() > deadline:
                     raise
-            await asyncio.sleep(backoff(attempt, first=0.25, cap=8.0))
-            attempt += 1
+            await asyncio.sleep(backoff(attempt, 0.25, cap=4.0))
+        raise AssertionError("unreachable")

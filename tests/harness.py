@@ -54,7 +54,7 @@ class Harness(Generic[C]):
             try:
                 yield harness
             finally:
-                harness.runtime.close()
+                await harness.runtime.stop()
 
     @property
     def context(self) -> C:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
-from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Depends
@@ -32,8 +31,12 @@ class Payments:
 
     @property
     def gateway_name(self) -> str:
-        """The gateway as `payment.requested` names it: its host."""
-        return urlsplit(str(self.settings.gateway_url)).hostname or "gateway"
+        """The gateway as `payment.requested` names it."""
+        return self.settings.gateway_name
+
+    async def aclose(self) -> None:
+        """Called by the runtime at shutdown."""
+        await self.gateway.aclose()
 
 
 def starter(transport: httpx.AsyncBaseTransport | None = None) -> Callable[[Runtime[Payments]], Awaitable[Payments]]:

@@ -17,6 +17,9 @@ class PaymentSettings(ServiceSettings):
         development=DEVELOPMENT_GATEWAY_SECRET,
         description="Secret shared with the payment gateway; every message's checksum is made with it.",
     )
+    gateway_name: str = Field(
+        default="payment-platform", description="How `payment.requested` names the gateway, for consumers and reports."
+    )
     gateway_partner_code: str = Field(
         default=DEFAULT_PARTNER_CODE, description="The province's partner (merchant) code at the gateway."
     )

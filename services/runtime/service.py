@@ -136,7 +136,10 @@ class Runtime(Generic[C]):
             checks["kafka"] = "unavailable"
         return checks
 
-    def close(self) -> None:
+    async def stop(self) -> None:
+        """Release what the service holds: its context's resources (an `aclose()` it offers), worker processes."""
+        if (aclose := getattr(self._context, "aclose", None)) is not None:
+            await aclose()
         self.workers.close()
 
 
@@ -221,8 +224,8 @@ async def serve(service: Service[Any]) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await runtime.broker.stop()
+        await runtime.stop()
         await runtime.documents.close()
-        runtime.close()
         provider.shutdown()
         log.info("service stopped")
 

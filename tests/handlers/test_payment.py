@@ -118,7 +118,7 @@ async def test_a_fee_is_asked_for_once_and_a_procedure_without_fee_says_so() -> 
         envelope = await payment.deliver(received(CODE))
         [requested] = await payment.emitted()
         assert isinstance(requested, PaymentRequested)
-        assert (requested.reference, requested.amount_vnd, requested.gateway) == (REFERENCE, 20000, "gateway")
+        assert (requested.reference, requested.amount_vnd, requested.gateway) == (REFERENCE, 20000, "payment-platform")
         assert (await stored(payment))["state"] == "pending"
 
         await payment.deliver_raw(envelope.to_bytes(), DossierReceived.TOPIC.name, CODE.encode())  # redelivery

@@ -109,11 +109,11 @@ class DossierDigitised(Event):
 
 @event("payment.requested", PAYMENT)
 class PaymentRequested(Event):
-    """A fee payment was opened at the payment gateway."""
+    """The dossier's fee is asked for; payment opens it at the gateway, where the citizen pays."""
 
     reference: str
     amount_vnd: int = Field(gt=0)
-    gateway: str = Field(examples=["sandbox"])
+    gateway: str = Field(examples=["payment-platform"])
 
 
 @event("payment.completed", PAYMENT)
