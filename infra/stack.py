@@ -34,6 +34,7 @@ ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py)
 GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
 # Outside parties: each its own process speaking the real protocol, managed like a service.
 OUTSIDE = (ISSUER, GATEWAY)
+LOCAL_TRACKING_PER_MINUTE = 1200
 
 
 class StackError(RuntimeError):
@@ -268,6 +269,8 @@ class Stack:
             "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
             "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
             "MOTCUA_PUBLIC_URL": self.service_url("intake"),
+            # every client of a local stack comes from one address: raise the per-address limit
+            "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
             "MOTCUA_OIDC_ISSUER": self.issuer_url,
         }
 

@@ -1,154 +1,123 @@
 """Routing (luân chuyển, xử lý): the workflow engine of the one-stop centre.
 
-Never blocks on another service: digitisation, payment and signing outcomes arrive
-as events, in any order, and are recorded on the dossier; officers act over HTTP
-(`api.py`); deadlines are watched by a background job (`deadlines.py`).
+Never blocks on another service: intake's, digitisation's, payment's and signing's
+outcomes arrive as events, in any order, and are recorded on the dossier; officers act
+over HTTP (api/, actions.py); deadlines are watched by a background job (deadlines.py).
+Routing owns the dossier's processing status, so it alone grants or declines a
+withdrawal.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import time
+from collections.abc import Callable
+from functools import partial
 
-from fastapi import APIRouter
 from motcua_contracts import (
     DossierDigitised,
     DossierReceived,
     DossierSupplemented,
-    DossierWithdrawn,
+    DossierWithdrawalRequested,
     PaymentCompleted,
     PaymentNotRequired,
     PaymentRequested,
     ResultSigned,
 )
 
-from services.runtime import Runtime, Service, Tx, utcnow
-from services.runtime.calendar import WorkCalendar
-from services.runtime.units import load_units
+from services.runtime import Service, Tx, utcnow
+from services.runtime.auth import TokenVerifier
 
-from . import api, deadlines, domain, store, workflow
-from .settings import settings
-from .workflow import reference
-
-
-async def load_reference_data(runtime: Runtime) -> None:
-    await store.create_indexes(runtime)
-    await store.seed_workflows(runtime, Path(settings.workflows_file))
-    await store.seed_officials(runtime, Path(settings.officials_file))
-    reference.units = load_units(settings.units_file)
-    reference.authorities = json.loads(Path(settings.workflows_file).read_text(encoding="utf-8")).get("authorities", {})
-    reference.calendar = WorkCalendar.load(settings.calendar_file)
-    await api.start(runtime)
+from . import changes, deadlines, store
+from .api import router
+from .context import RoutingContext, start
+from .domain import DEFAULT_TEMPLATE, Team, competent_unit
+from .settings import RoutingSettings
+from .store import dossiers, officials
 
 
-async def update(tx: Tx, dossier_code: str, facts: dict[str, Any]) -> dict[str, Any]:
-    """Record what an event tells about the dossier, then settle its status."""
-    dossier = await store.get(tx, dossier_code)
-    dossier |= facts
-    if settings.skeleton_mode and domain.ready_for_decision(dossier) and not domain.decided(dossier):
-        # Walking-skeleton stand-in for the officers: approve as soon as nothing is missing.
-        await workflow.approve(tx, dossier, "skeleton-auto", utcnow())
-    workflow.settle(dossier)
-    store.put(tx, dossier)
-    return dossier
-
-
-async def on_received(event: DossierReceived, tx: Tx) -> None:
-    dossier = await store.get(tx, event.dossier_code)
-    if dossier.get("received"):
+async def on_received(event: DossierReceived, tx: Tx, routing: RoutingContext) -> None:
+    """Resolve the competent unit, pin the newest workflow version, enter the first step."""
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    if dossier.received:
         return
-    dossier |= {
-        "received": True,
-        "commune": event.commune_code,
-        "procedure_code": event.procedure_code,
-        "procedure_name": event.procedure_name,
-        "field": event.field,
-        "area": event.area,
-        "level": event.level,
-        "competent_authority": event.competent_authority,
-        "workflow": event.workflow,
-        "applicant_name": event.applicant.name,
-        "received_at": event.received_at,
-        "due_at": event.due_at,
-    }
-    if settings.skeleton_mode:
-        assert reference.units is not None
-        competent = domain.competent_unit(
-            event.level, event.competent_authority, event.commune_code, reference.units, reference.authorities
-        )
-        dossier |= {"units": {"receiving": event.commune_code, "competent": competent}, "holder_unit": competent}
-    else:
-        await workflow.start(tx, dossier, utcnow())
-    store.put(tx, dossier)
-    await update(tx, event.dossier_code, {})
-
-
-async def on_digitised(event: DossierDigitised, tx: Tx) -> None:
-    await update(tx, event.dossier_code, {"digitised": True})
-
-
-async def on_payment_requested(event: PaymentRequested, tx: Tx) -> None:
-    await update(tx, event.dossier_code, {"payment_requested": True})
-
-
-async def on_fee_settled(event: PaymentCompleted | PaymentNotRequired, tx: Tx) -> None:
-    await update(tx, event.dossier_code, {"fee_settled": True})
-
-
-async def on_supplemented(event: DossierSupplemented, tx: Tx) -> None:
-    """The clock resumes: the due date moved by the paused days, and so does the step's."""
-    dossier = await store.get(tx, event.dossier_code)
-    if not dossier.get("waiting_for_supplement"):
+    dossier.receive(event, routing.calendar)
+    if dossier.closed:  # withdrawn before intake's facts came: its workflow never starts
+        changes.commit(tx, dossier)
         return
-    facts: dict[str, Any] = {"waiting_for_supplement": False, "due_at": event.due_at}
-    if dossier.get("step_due_at"):
-        facts["step_due_at"] = reference.calendar.add_working_hours(
-            dossier["step_due_at"], 8 * event.paused_working_days
-        ).replace(microsecond=0)
-    await update(tx, event.dossier_code, facts)
+    competent = competent_unit(
+        event.level, event.competent_authority, event.commune_code, routing.units, routing.authorities
+    )
+    template = event.workflow or DEFAULT_TEMPLATE
+    version = await routing.workflows.latest(tx, template, competent)
+    if version is None:
+        raise ValueError(f"no workflow template {template!r}")
+    team = await officials.team(tx, routing.rosters, {event.commune_code, competent})
+    changes.commit(tx, dossier, team, dossier.start(competent, version, team, routing.calendar, utcnow()))
 
 
-async def on_withdrawn(event: DossierWithdrawn, tx: Tx) -> None:
-    dossier = await store.get(tx, event.dossier_code)
-    if not domain.decided(dossier):
-        dossier["withdrawn_at"] = event.withdrawn_at
-        await workflow.close(tx, dossier, domain.WITHDRAWN, event.withdrawn_at)
-        store.put(tx, dossier)
+async def on_digitised(event: DossierDigitised, tx: Tx, routing: RoutingContext) -> None:
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    dossier.record_digitised(routing.calendar)
+    changes.commit(tx, dossier)
 
 
-async def on_result_signed(event: ResultSigned, tx: Tx) -> None:
-    dossier = await store.get(tx, event.dossier_code)
-    if dossier.get("status") in (domain.RESOLVED, domain.DONE):
-        return  # already recorded this result
-    if dossier.get("status") != domain.SIGNING:
-        raise ValueError(f"result signed for dossier {event.dossier_code}, which is not awaiting a signature")
-    dossier |= {"result_code": event.result_code, "signed_at": event.signed_at}
-    if dossier.get("flow"):
-        await workflow.forward(tx, dossier, utcnow())  # to the return step
-    else:
-        await workflow.complete(tx, dossier, utcnow())  # skeleton: returned at once
-    store.put(tx, dossier)
+async def on_payment_requested(event: PaymentRequested, tx: Tx, routing: RoutingContext) -> None:
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    dossier.record_payment_requested(routing.calendar)
+    changes.commit(tx, dossier)
 
 
-http = APIRouter()
-http.include_router(api.router)
+async def on_fee_settled(event: PaymentCompleted | PaymentNotRequired, tx: Tx, routing: RoutingContext) -> None:
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    dossier.record_fee_settled(routing.calendar)
+    changes.commit(tx, dossier)
 
-service = Service(
-    "routing",
-    settings,
-    handlers={
-        DossierReceived: on_received,
-        DossierDigitised: on_digitised,
-        PaymentRequested: on_payment_requested,
-        PaymentCompleted: on_fee_settled,
-        PaymentNotRequired: on_fee_settled,
-        ResultSigned: on_result_signed,
-        DossierSupplemented: on_supplemented,
-        DossierWithdrawn: on_withdrawn,
-    },
-    api=http,
-    on_start=load_reference_data,
-    background=(deadlines.watch,),
-    state=store.DOSSIERS,
-)
+
+async def on_supplemented(event: DossierSupplemented, tx: Tx, routing: RoutingContext) -> None:
+    """The clock resumes: intake moved the due date by the paused days; the step's moves likewise."""
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    dossier.resume(event.due_at, event.paused_working_days, routing.calendar)
+    changes.commit(tx, dossier)
+
+
+async def on_result_signed(event: ResultSigned, tx: Tx, routing: RoutingContext) -> None:
+    """The signature arrived: the result goes to the return step."""
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    team = await changes.team_of(tx, routing.rosters, dossier)
+    events = dossier.record_signature(event.result_code, event.signed_at, team, routing.calendar, utcnow())
+    changes.commit(tx, dossier, team, events)
+
+
+async def on_withdrawal_requested(event: DossierWithdrawalRequested, tx: Tx, routing: RoutingContext) -> None:
+    """The owner asks to withdraw: granted (`dossier.withdrawn`) unless already decided (declined)."""
+    dossier = await dossiers.load_or_new(tx, event.dossier_code)
+    team = await changes.team_of(tx, routing.rosters, dossier) if dossier.started else Team()
+    events = dossier.withdraw(event.reason, event.requested_at, team, routing.calendar, utcnow())
+    changes.commit(tx, dossier, team, events)
+
+
+def create(
+    settings: RoutingSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    cache_clock: Callable[[], float] = time.monotonic,
+) -> Service[RoutingContext]:
+    """Routing as a service; tests may pass their own token verifier and the clock of its caches."""
+    return Service(
+        "routing",
+        settings or RoutingSettings(),
+        handlers={
+            DossierReceived: on_received,
+            DossierDigitised: on_digitised,
+            PaymentRequested: on_payment_requested,
+            PaymentCompleted: on_fee_settled,
+            PaymentNotRequired: on_fee_settled,
+            ResultSigned: on_result_signed,
+            DossierSupplemented: on_supplemented,
+            DossierWithdrawalRequested: on_withdrawal_requested,
+        },
+        routers=[router],
+        context=partial(start, verifier=verifier, cache_clock=cache_clock),
+        background=[deadlines.watch],
+        state=store.DOSSIERS,
+    )

@@ -2,8 +2,9 @@
 
 Due times live on each dossier (`due_at`, `step_due_at`) with the next moment to look
 (`alarm_at`, indexed), so nothing is held in memory: after a restart the watcher picks
-up every alarm that fell due meanwhile. Each alarm is marked sent in the transaction
-that emits it, so replicas racing on the same dossier fire it once.
+up every alarm that fell due meanwhile. Each alarm is marked given in the transaction
+that emits it, so replicas racing on the same dossier fire it once. Every sweep counts
+in `motcua_deadline_sweeps` (at `/metrics`), so a test or an operator can tell one ran.
 """
 
 from __future__ import annotations
@@ -11,74 +12,52 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-
-from motcua_contracts import DossierDueSoon, DossierOverdue
+from typing import cast
 
 from services.runtime import Runtime, Tx, utcnow
+from services.runtime.retry import backoff
 
-from . import domain, store, workflow
-from .settings import settings
-from .workflow import reference
+from . import changes
+from .context import RoutingContext
+from .settings import RoutingSettings
+from .store import DOSSIERS, dossiers
 
 log = logging.getLogger(__name__)
-BATCH = 100
+SWEEP_BATCH = 100
+"""Dossiers one sweep looks at, in one transaction; a full batch is followed by another at once."""
 
 
-async def sweep(runtime: Runtime, now: datetime) -> int:
-    """Fire every alarm due at `now`; the number of dossiers looked at."""
-    query = {"alarm_at": {"$lte": now}}
-    codes = [row["_id"] async for row in runtime.store.db[store.DOSSIERS].find(query, {"_id": 1}).limit(BATCH)]
-    if not codes:
-        return 0
+async def sweep(runtime: Runtime[RoutingContext], now: datetime) -> int:
+    """Fire every alarm due at `now` (of up to `SWEEP_BATCH` dossiers); the number looked at."""
+    calendar = runtime.context.calendar
+    codes = await dossiers.with_alarms_due(runtime.documents, now, SWEEP_BATCH)
 
     async def fire(tx: Tx) -> None:
-        await tx.prefetch(store.DOSSIERS, codes)
+        await tx.prefetch(DOSSIERS, codes)
         for code in codes:
-            dossier = await tx.load(store.DOSSIERS, code)
-            if dossier is None:
-                continue
-            for alarm in domain.due_alarms(dossier, reference.calendar, now):
-                emit(tx, dossier, alarm.kind)
-            workflow.settle(dossier)
-            store.put(tx, dossier)
+            if dossier := await dossiers.load(tx, code):
+                changes.commit(tx, dossier, events=dossier.fire_alarms(calendar, now))
 
-    await runtime.transact(fire)
+    if codes:
+        await runtime.transact(fire)
+    runtime.context.sweeps.labels(runtime.name).inc()
     return len(codes)
 
 
-def emit(tx: Tx, dossier: dict, kind: str) -> None:
-    sent = dossier.setdefault("alarms", {})
-    step = workflow.current_step(dossier) or {"id": "-"}
-    common = {
-        "dossier_code": dossier["_id"],
-        "unit": dossier.get("holder_unit") or dossier["commune"],
-        "holder": dossier.get("holder"),
-    }
-    if kind == "due_soon":
-        sent["due_soon"] = domain.deadline(dossier)
-        tx.emit(DossierDueSoon(due_at=sent["due_soon"], **common), commune=dossier["commune"])
-    elif kind == "overdue":
-        sent["overdue"] = sent["due_soon"] = domain.deadline(dossier)
-        tx.emit(
-            DossierOverdue(scope="dossier", step=step["id"], due_at=sent["overdue"], **common),
-            commune=dossier["commune"],
-        )
-    else:
-        sent["step_overdue"] = dossier["step_due_at"]
-        tx.emit(
-            DossierOverdue(scope="step", step=step["id"], due_at=sent["step_overdue"], **common),
-            commune=dossier["commune"],
-        )
-
-
-async def watch(runtime: Runtime) -> None:
-    """Background job: sweep, and sleep only when nothing was due."""
+async def watch(runtime: Runtime[RoutingContext]) -> None:
+    """Background job: sweep, and pause (`MOTCUA_DEADLINE_SWEEP_S`) only when nothing more is due."""
+    pause = cast(RoutingSettings, runtime.settings).deadline_sweep_s
+    failures = 0
     while True:
         try:
-            if await sweep(runtime, utcnow()) < BATCH:
-                await asyncio.sleep(settings.deadline_sweep_s)
+            looked_at = await sweep(runtime, utcnow())
+            failures = 0
         except asyncio.CancelledError:
             raise
         except Exception:
+            failures += 1
             log.exception("deadline sweep failed; retrying")
-            await asyncio.sleep(settings.deadline_sweep_s)
+            await asyncio.sleep(backoff(failures, pause))
+            continue
+        if looked_at < SWEEP_BATCH:
+            await asyncio.sleep(pause)

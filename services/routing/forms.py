@@ -1,24 +1,36 @@
 """The forms officers issue while processing (one numbered set): the supplement request,
-the refusal and the apology with a new return date."""
+the refusal and the apology with a new return date.
+
+Rendered in worker processes (`runtime.workers.run`): module-level functions of plain,
+picklable arguments, returning the PDF's bytes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from services.runtime.forms import Form, when
 
-from .settings import settings
+
+@dataclass(frozen=True)
+class Fonts:
+    """Paths of the Unicode fonts the forms embed (settings `pdf_font`, `pdf_bold_font`)."""
+
+    regular: str
+    bold: str
 
 
-def _form(title: str, unit_name: str, dossier_code: str, applicant_name: str) -> Form:
-    form = Form(title, unit_name, Path(settings.pdf_font), Path(settings.pdf_bold_font))
+def _form(fonts: Fonts, title: str, unit_name: str, dossier_code: str, applicant_name: str) -> Form:
+    form = Form(title, unit_name, Path(fonts.regular), Path(fonts.bold))
     form.line(f"Mã hồ sơ: {dossier_code}", 12, "B")
     form.line(f"Kính gửi: {applicant_name}")
     return form
 
 
 def supplement_request(
+    fonts: Fonts,
     unit_name: str,
     dossier_code: str,
     applicant_name: str,
@@ -28,7 +40,7 @@ def supplement_request(
     requested_at: datetime,
 ) -> bytes:
     """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ."""
-    form = _form("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", unit_name, dossier_code, applicant_name)
+    form = _form(fonts, "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", unit_name, dossier_code, applicant_name)
     form.line(f"Lý do: {reason}")
     form.line("Đề nghị bổ sung, hoàn thiện các giấy tờ sau:")
     for number, document in enumerate(documents, start=1):
@@ -40,10 +52,17 @@ def supplement_request(
 
 
 def refusal(
-    unit_name: str, dossier_code: str, applicant_name: str, procedure_name: str, reason: str, officer: str, at: datetime
+    fonts: Fonts,
+    unit_name: str,
+    dossier_code: str,
+    applicant_name: str,
+    procedure_name: str,
+    reason: str,
+    officer: str,
+    at: datetime,
 ) -> bytes:
     """Phiếu từ chối giải quyết hồ sơ."""
-    form = _form("Phiếu từ chối giải quyết hồ sơ", unit_name, dossier_code, applicant_name)
+    form = _form(fonts, "Phiếu từ chối giải quyết hồ sơ", unit_name, dossier_code, applicant_name)
     form.line(f"Nội dung yêu cầu giải quyết: {procedure_name}")
     form.line("Cơ quan giải quyết từ chối giải quyết hồ sơ vì lý do sau:")
     form.line(reason, 11, "B")
@@ -53,6 +72,7 @@ def refusal(
 
 
 def apology(
+    fonts: Fonts,
     unit_name: str,
     dossier_code: str,
     applicant_name: str,
@@ -64,7 +84,7 @@ def apology(
     at: datetime,
 ) -> bytes:
     """Phiếu xin lỗi và hẹn lại ngày trả kết quả."""
-    form = _form("Phiếu xin lỗi và hẹn lại ngày trả kết quả", unit_name, dossier_code, applicant_name)
+    form = _form(fonts, "Phiếu xin lỗi và hẹn lại ngày trả kết quả", unit_name, dossier_code, applicant_name)
     form.line(f"Nội dung yêu cầu giải quyết: {procedure_name}")
     form.line(f"Ngày hẹn trả kết quả: {when(due_at)}")
     form.line(f"Lý do chậm trả kết quả: {reason}")

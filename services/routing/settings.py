@@ -1,18 +1,25 @@
+"""Routing's settings: what every service reads, plus the concerns routing has."""
+
 from pathlib import Path
 
+from pydantic import Field
+
 from services.runtime import ServiceSettings
+from services.runtime.settings import OfficialsTokens, PdfForms, ReferenceData, Workers
 
 DATA = Path(__file__).parent / "data"
 
 
-class RoutingSettings(ServiceSettings):
+class RoutingSettings(ServiceSettings, ReferenceData, PdfForms, Workers, OfficialsTokens):
     http_port: int = 8004
-    # Province-wide workflow templates and the competent-authority map (units override
-    # templates through the API), and the officials to load when not on record yet.
-    workflows_file: str = str(DATA / "workflows.json")
-    officials_file: str = str(DATA / "officials.json")
-    # How often the deadline watcher looks for due-soon and overdue dossiers, in seconds.
-    deadline_sweep_s: float = 30.0
-
-
-settings = RoutingSettings()
+    workflows_file: str = Field(
+        default=str(DATA / "workflows.json"),
+        description="Province-wide workflow templates and the competent-authority map (units override templates "
+        "through the API).",
+    )
+    officials_file: str = Field(
+        default=str(DATA / "officials.json"), description="Officials to load when they are not on record yet."
+    )
+    deadline_sweep_s: float = Field(
+        default=30.0, gt=0, description="How often the deadline watcher looks for due-soon and overdue dossiers."
+    )

@@ -57,6 +57,7 @@ class TokenVerifier:
     """Verifies access tokens of one issuer for one audience; keys are fetched and cached lazily.
 
     One instance per process is enough; it is safe to share between concurrent requests.
+    `transport` replaces the network (tests pass `httpx.ASGITransport(app=issuer_app)`).
     """
 
     def __init__(
@@ -67,12 +68,14 @@ class TokenVerifier:
         leeway: float = 30.0,
         refresh_interval: float = 30.0,
         timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self.refresh_interval = refresh_interval
         self.timeout = timeout
+        self.transport = transport  # how to reach the issuer: the network, or (tests) an app in process
         self._keys: dict[str, jwt.PyJWK] = {}
         self._jwks_uri: str | None = None
         self._fetched_at: float | None = None  # time.monotonic() of the last attempt to fetch the key set
@@ -135,7 +138,7 @@ class TokenVerifier:
     async def _refresh(self) -> None:
         """Fetch the discovery document (once) and the key set; replace the cached keys."""
         self._fetched_at = time.monotonic()
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
             if self._jwks_uri is None:
                 discovery = await self._get_json(client, f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
                 if discovery.get("issuer") != self.issuer:

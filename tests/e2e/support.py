@@ -8,7 +8,8 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -18,15 +19,23 @@ from pymongo import MongoClient
 
 from infra.dossiers import make_dossier
 from infra.kafka_io import read_topic
+from infra.officers import Officers, Options
 from infra.stack import Stack
 
 T = TypeVar("T")
 SIX_SERVICES = {"intake", "digitisation", "payment", "routing", "signing", "notification"}
 
 
-async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> list[dict[str, Any]]:
-    """Submit `count` realistic dossiers at `rate` per second; returns the receipts
-    (each with the `identity_number` it was submitted with, which the platform never echoes)."""
+async def submit_dossiers(
+    stack: Stack,
+    count: int,
+    rate: float,
+    seed: int,
+    on_receipt: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Submit `count` realistic dossiers at `rate` per second; returns the receipts, each with the
+    owner's `phone` and `identity_number` it was submitted with (the platform never echoes them).
+    `on_receipt` sees each receipt as it comes (e.g. to hand the dossier to the officials)."""
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedures = (await client.get("/procedures")).json()["procedures"]
@@ -38,9 +47,43 @@ async def submit_dossiers(stack: Stack, count: int, rate: float, seed: int) -> l
             dossier = make_dossier(rng, procedures, communes)
             response = await client.post("/dossiers", json=dossier)
             assert response.status_code == 201, response.text
-            return response.json() | {"identity_number": dossier["applicant"]["identity_number"]}
+            applicant = dossier["applicant"]
+            receipt = response.json() | {"phone": applicant["phone"], "identity_number": applicant["identity_number"]}
+            if on_receipt is not None:
+                on_receipt(receipt)
+            return receipt
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+# Officials who take every dossier to its result: no supplement requests, no refusals.
+EVERY_DOSSIER_COMPLETES = Options(think=0.05, supplements=0, refusals=0, seed=8)
+
+
+@asynccontextmanager
+async def officials(stack: Stack, options: Options = EVERY_DOSSIER_COMPLETES) -> AsyncIterator[Officers]:
+    """The officer simulator, following routing's topic from now; hand it dossiers with `add`."""
+    async with Officers.for_stack(stack, options) as working:
+        yield working
+
+
+async def settled(working: Officers, receipts: list[dict[str, Any]], timeout: float = 300) -> None:
+    """Hand `receipts` to the officials and wait until every one is completed."""
+    for receipt in receipts:
+        working.add(receipt["dossier_code"], owner=receipt.get("phone"))
+    codes = [r["dossier_code"] for r in receipts]
+    unsettled = await working.wait(codes, timeout=timeout)
+    assert not unsettled, f"not settled: {unsettled}; {working.tally.problems}"
+    endings = {code: working.settlements[code].ending for code in codes}
+    assert set(endings.values()) == {"completed"}, endings
+
+
+async def submit_and_complete(stack: Stack, count: int, rate: float, seed: int) -> list[dict[str, Any]]:
+    """Submit dossiers and have officials take each to its result; the receipts."""
+    async with officials(stack) as working:
+        receipts = await submit_dossiers(stack, count, rate, seed)
+        await settled(working, receipts)
+    return receipts
 
 
 def database(stack: Stack, service: str) -> Any:
@@ -55,7 +98,7 @@ async def wait_until(check: Callable[[], bool], what: str, timeout: float = 120)
         await asyncio.sleep(0.5)
 
 
-async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 30) -> T:
+async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 120) -> T:
     """The first result of `fetch` that is `done`, or the last one after `timeout` (the caller asserts on it)."""
     deadline = time.monotonic() + timeout
     while True:

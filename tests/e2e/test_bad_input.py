@@ -18,7 +18,7 @@ from infra.dlq import replay
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 
-from .support import database, submit_dossiers, wait_all_notified
+from .support import database, submit_and_complete, wait_all_notified
 
 pytestmark = pytest.mark.e2e
 
@@ -141,7 +141,7 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
         await producer.send_and_wait(DossierReceived.TOPIC.name, broken.to_bytes(), key=b"garbage-2")
     finally:
         await producer.stop()
-    receipts = await submit_dossiers(stack, count=5, rate=10, seed=3)
+    receipts = await submit_and_complete(stack, count=5, rate=10, seed=3)
     await wait_all_notified(stack, [r["dossier_code"] for r in receipts])
 
     consumers_of_intake = [s for s in SERVICES if s not in ("intake", "signing")]
@@ -178,7 +178,7 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
 
 
 async def test_signed_result_verifies_with_openssl(stack: Stack, tmp_path: Path) -> None:
-    [receipt] = await submit_dossiers(stack, count=1, rate=1, seed=4)
+    [receipt] = await submit_and_complete(stack, count=1, rate=1, seed=4)
     await wait_all_notified(stack, [receipt["dossier_code"]])
     signature = database(stack, "signing")["signatures"].find_one({"dossier_code": receipt["dossier_code"]})
     signing = stack.service_url("signing")

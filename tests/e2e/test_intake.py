@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from motcua_contracts import DossierWithdrawn
+from motcua_contracts import DossierWithdrawalRequested, DossierWithdrawn, PaymentCancelled, Topic
 
 from infra.dossiers import make_dossier
-from infra.stack import Stack
+from infra.stack import GATEWAY, Stack
 
-from .support import database, events
+from .support import database, events, eventually, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -119,24 +119,48 @@ async def test_receipt_slip_pdf_reads_in_vietnamese_and_its_qr_links_to_tracking
     assert qr == f"{stack.service_url('intake')}/track?code={receipt['dossier_code']}"
 
 
-async def test_withdrawal_by_the_owner_only_and_once(stack: Stack) -> None:
-    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
-        procedures, communes = await catalogue(client)
-        procedure = next(p for p in procedures if p["code"] == "1.004194")  # residence: 7 working days
-        body = make_dossier(random.Random(25), [procedure], communes)
-        receipt = (await client.post("/dossiers", json=body)).json()
-        code, owner = receipt["dossier_code"], body["applicant"]["phone"]
-        stranger = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": "0900000002", "reason": "Thử"})
-        assert stranger.status_code == 404
-        withdrawn = await client.post(
-            f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không còn nhu cầu"}
-        )
-        assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
-        twice = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không còn nhu cầu"})
-        assert twice.status_code == 409
+async def test_a_withdrawal_is_the_owners_request_that_routing_answers_and_the_fee_is_no_longer_asked(
+    stack: Stack,
+) -> None:
+    # The gateway is away, so the fee stays unpaid while the citizen changes their mind.
+    stack.stop(GATEWAY)
+    try:
+        async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
+            procedures, communes = await catalogue(client)
+            procedure = next(p for p in procedures if p["code"] == "1.004194")  # residence: 20,000 VND fee
+            body = make_dossier(random.Random(25), [procedure], communes)
+            receipt = (await client.post("/dossiers", json=body)).json()
+            code, owner = receipt["dossier_code"], body["applicant"]["phone"]
+            stranger = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": "0900000002", "reason": "Thử"})
+            assert stranger.status_code == 404
+            asked = await client.post(
+                f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không còn nhu cầu"}
+            )
+            assert asked.status_code == 202 and asked.json()["status"] == "withdrawal_requested"
+            twice = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Lần nữa"})
+            assert twice.status_code == 409
 
-        history = (await client.post("/api/track", json={"code": code, "owner": owner})).json()["history"]
-    steps = [step["status"] for step in history]
-    assert "Công dân đã rút hồ sơ" in steps
-    intake_events = [e for e in await events(stack, DossierWithdrawn.TOPIC) if e.subject == code]
-    assert [e.type for e in intake_events] == ["dossier.received", "dossier.withdrawn"]
+            async def history() -> list[str]:
+                found = (await client.post("/api/track", json={"code": code, "owner": owner})).json()
+                return [step["status"] for step in found["history"]]
+
+            steps = await eventually(history, lambda found: "Công dân đã rút hồ sơ" in found)
+            assert "Công dân đề nghị rút hồ sơ" in steps and "Công dân đã rút hồ sơ" in steps
+            assert (
+                await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "x"})
+            ).status_code == 409
+
+        async def mine(topic: Topic) -> list[str]:
+            return [e.type for e in await events(stack, topic) if e.subject == code]
+
+        assert await mine(DossierWithdrawalRequested.TOPIC) == ["dossier.received", "dossier.withdrawal_requested"]
+        assert "dossier.withdrawn" in await mine(DossierWithdrawn.TOPIC)
+        payments = await eventually(lambda: mine(PaymentCancelled.TOPIC), lambda found: "payment.cancelled" in found)
+        assert payments == ["payment.requested", "payment.cancelled"]
+    finally:
+        stack.start_outside_parties()
+        stack.wait_outside_parties_ready()
+    # with the gateway back, the cancelled fee is never opened nor paid
+    await wait_until(lambda: bool(database(stack, "payment")["payments"].find_one({"_id": code})), "the payment record")
+    payment = database(stack, "payment")["payments"].find_one({"_id": code})
+    assert payment["state"] == "cancelled" and payment.get("payment_url") is None

@@ -1,5 +1,6 @@
-"""One dossier end to end through every service, on the real infrastructure:
-Kafka broker, MongoDB-protocol server, each service its own OS process."""
+"""Dossiers end to end through every service, on the real infrastructure: Kafka broker,
+MongoDB-protocol server, each service its own OS process, the sandbox payment gateway
+paying fees and simulated officials working each dossier through routing's officer API."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ from .support import (
     database,
     distinct_events_per_dossier,
     events,
+    officials,
+    settled,
+    submit_and_complete,
     submit_dossiers,
     traces_by_dossier,
     wait_all_notified,
@@ -41,13 +45,13 @@ pytestmark = pytest.mark.e2e
 
 
 def assert_exactly_one_effect_each(stack: Stack, codes: list[str], fees: dict[str, int]) -> None:
-    """One receipt, one payment, one signature, one notification per dossier; none elsewhere."""
+    """One dossier with its receipt, one payment, one signature, one notification per dossier; none elsewhere."""
 
     def per_dossier(service: str, collection: str, key: str, query: dict | None = None) -> Counter[str]:
         rows = database(stack, service)[collection].find({key: {"$in": codes}, **(query or {})}, {key: 1})
         return Counter(row[key] for row in rows)
 
-    assert per_dossier("intake", "receipts", "dossier_code") == Counter(codes)
+    assert per_dossier("intake", "dossiers", "_id") == Counter(codes)
     assert per_dossier("payment", "payments", "_id") == Counter(codes)
     paid = [c for c in codes if fees[c] > 0]
     assert per_dossier("payment", "payments", "_id", {"state": "paid"}) == Counter(paid)
@@ -78,14 +82,14 @@ async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: di
     for service in SERVICES:
         parked = [r.key async for r in read_topic(stack.kafka_bootstrap, dead_letter_topic(service).name)]
         assert not set(parked) & {code.encode() for code in codes}, f"{service} dead-lettered events of this run"
-    # stats counted each completion once (its inbox drops redelivered copies)
-    timelines = database(stack, "stats")["timelines"].find({"_id": {"$in": codes}})
+    # the one timeline of each dossier (intake's public history) shows its completion once
+    timelines = database(stack, "intake")["tracking"].find({"_id": {"$in": codes}})
     counted = {t["_id"]: sum(step["event"] == DossierCompleted.TYPE for step in t["steps"]) for t in timelines}
     assert counted == dict.fromkeys(codes, 1)
 
 
 async def test_fifty_dossiers_complete_once_each_in_one_trace_across_six_services(stack: Stack) -> None:
-    receipts = await submit_dossiers(stack, count=50, rate=25, seed=1)
+    receipts = await submit_and_complete(stack, count=50, rate=25, seed=1)
     codes = [r["dossier_code"] for r in receipts]
     fees = {r["dossier_code"]: r["fee_vnd"] for r in receipts}
     assert len(set(codes)) == 50
@@ -117,14 +121,19 @@ async def test_fifty_dossiers_complete_once_each_in_one_trace_across_six_service
 
 
 async def test_kill_9_of_services_mid_run_loses_nothing_and_duplicates_no_effect(stack: Stack) -> None:
-    submitting = asyncio.create_task(submit_dossiers(stack, count=80, rate=10, seed=2))
-    for victim in ("routing", "payment", "signing", "notification"):
-        await asyncio.sleep(1.5)
-        stack.stop(victim, signal.SIGKILL)  # no chance to finish a batch, commit offsets or flush the outbox
-        await asyncio.sleep(1.0)
-        stack.start_service(victim)
-        await asyncio.to_thread(stack.wait_ready, victim)
-    receipts = await submitting
+    async with officials(stack) as working:
+        # officials work each dossier as soon as its receipt is issued, while services are killed
+        submitting = asyncio.create_task(
+            submit_dossiers(stack, count=80, rate=10, seed=2, on_receipt=lambda r: working.add(r["dossier_code"]))
+        )
+        for victim in ("routing", "payment", "signing", "notification"):
+            await asyncio.sleep(1.5)
+            stack.stop(victim, signal.SIGKILL)  # no chance to finish a batch, commit offsets or flush the outbox
+            await asyncio.sleep(1.0)
+            stack.start_service(victim)
+            await asyncio.to_thread(stack.wait_ready, victim)
+        receipts = await submitting
+        await settled(working, receipts)
     codes = [r["dossier_code"] for r in receipts]
     fees = {r["dossier_code"]: r["fee_vnd"] for r in receipts}
 

@@ -23,7 +23,7 @@ async def test_a_new_catalogue_version_is_seeded_and_every_replica_serves_the_st
     async def started(catalogue_file: Path) -> Runtime:
         runtime = Runtime(create(settings(catalogue_file=str(catalogue_file))), documents)
         await runtime.start()
-        runtime.close()
+        await runtime.stop()
         return runtime
 
     first = await started(SAMPLE_CATALOGUE)

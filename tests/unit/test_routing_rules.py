@@ -8,22 +8,27 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from motcua_contracts import DossierDueSoon, DossierOverdue
 from pydantic import ValidationError
 
 from services.routing import domain
-from services.routing.settings import settings
+from services.routing.settings import DATA
 from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import LOCAL_TZ
 from services.runtime.units import SAMPLE, load_units
 
 UNITS = load_units(SAMPLE)
-TEMPLATES = json.loads(open(settings.workflows_file, encoding="utf-8").read())
+TEMPLATES = json.loads((DATA / "workflows.json").read_text(encoding="utf-8"))
 AUTHORITIES = TEMPLATES["authorities"]
 CALENDAR = WorkCalendar()
 
 
 def steps(template: str) -> list[dict]:
     return TEMPLATES["templates"][template]["steps"]
+
+
+def typed(template: str) -> list[domain.Step]:
+    return [domain.Step.model_validate(step) for step in steps(template)]
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
@@ -51,8 +56,8 @@ def test_an_authority_with_no_unit_is_an_error_not_a_guess() -> None:
 
 def test_inter_agency_route_goes_commune_department_and_back() -> None:
     units = {"receiving": "H40.101", "competent": "000.16.01.H40"}
-    assert domain.route(steps("inter-agency"), units) == ["H40.101", "000.16.01.H40", "H40.101"]
-    assert domain.route(steps("commune-standard"), {"receiving": "H40.101", "competent": "H40.101"}) == ["H40.101"]
+    assert domain.route(typed("inter-agency"), units) == ["H40.101", "000.16.01.H40", "H40.101"]
+    assert domain.route(typed("commune-standard"), {"receiving": "H40.101", "competent": "H40.101"}) == ["H40.101"]
 
 
 def test_shipped_templates_keep_the_rules() -> None:
@@ -77,20 +82,34 @@ def test_a_unit_override_that_breaks_the_rules_is_refused(change, message: str) 
         domain.Workflow(steps=broken)
 
 
+def official(official_id: str, **fields) -> domain.Official:
+    return domain.Official(id=official_id, unit="H40.101", roles=["specialist"], **fields)
+
+
 def test_assignment_prefers_field_then_area_then_the_least_busy() -> None:
     officials = [
-        {"_id": "a", "fields": ["Đất đai"], "areas": ["Thôn 1"], "open": 5},
-        {"_id": "b", "fields": ["Đất đai"], "areas": ["Thôn 4"], "open": 1},
-        {"_id": "c", "fields": ["Hộ tịch"], "areas": [], "open": 0},
-        {"_id": "d", "fields": ["Đất đai"], "areas": ["Thôn 1"], "open": 2, "active": False},
+        official("a", fields=["Đất đai"], areas=["Thôn 1"], open=5),
+        official("b", fields=["Đất đai"], areas=["Thôn 4"], open=1),
+        official("c", fields=["Hộ tịch"], areas=[], open=0),
+        official("d", fields=["Đất đai"], areas=["Thôn 1"], open=2, active=False),
     ]
     assert domain.pick_official(officials, "Đất đai", "Thôn 1") == "a"  # d is inactive
     assert domain.pick_official(officials, "Đất đai", None) == "b"
     assert domain.pick_official(officials, "Hộ tịch", "Thôn 1") == "c"
     assert domain.pick_official(officials, "Y tế", None) == "c"  # nobody of the field: least busy overall
     assert domain.pick_official([], "Y tế", None) is None
-    tied = [{"_id": "y", "open": 1}, {"_id": "x", "open": 1}]
+    tied = [official("y", open=1), official("x", open=1)]
     assert domain.pick_official(tied, None, None) == "x"
+
+
+def test_handing_a_step_over_moves_both_workloads() -> None:
+    team = domain.Team([official("a", open=1), official("b")])
+    team.hand_over("a", "b")
+    team.hand_over(None, "b")
+    team.hand_over("b", "b")  # the same holder: nothing moves
+    assert [(o.id, o.open) for o in team.saved()] == [("a", 0), ("b", 2)]
+    team.hand_over("a", None)
+    assert team.get("a").open == 0  # never below zero
 
 
 def test_step_budget_is_its_share_of_the_office_hours() -> None:
@@ -101,30 +120,36 @@ def test_step_budget_is_its_share_of_the_office_hours() -> None:
     assert domain.step_due(CALENDAR, received, due, received, 5 / 32) == at(23, 14)  # lunch not counted
 
 
-def dossier(**changes) -> dict:
-    return {"status": domain.PROCESSING, "due_at": at(27, 17), "alarms": {}, **changes}
+def dossier(**changes) -> domain.Dossier:
+    """A dossier in processing at commune H40.101, due Friday 27/11 17:00."""
+    fields = {"code": "X", "commune": "H40.101", "received_at": at(23, 7), "due_at": at(27, 17)}
+    return domain.Dossier(**fields | changes)
 
 
-def fire(d: dict, now: datetime) -> list[str]:
-    """Fire what is due at `now` the way the watcher does (each alarm marked sent with its date)."""
-    kinds = [alarm.kind for alarm in domain.due_alarms(d, CALENDAR, now)]
-    for kind in kinds:
-        key = d.get("step_due_at") if kind == "step_overdue" else domain.deadline(d)
-        d["alarms"][kind] = key
-        if kind == "overdue":
-            d["alarms"]["due_soon"] = key
-    return kinds
+def next_alarm(d: domain.Dossier):
+    return domain.next_alarm(d.pending_alarms(CALENDAR))
+
+
+def fire(d: domain.Dossier, now: datetime) -> list[str]:
+    """Fire what is due at `now` the way the watcher does (each alarm marked given with its date)."""
+    names = []
+    for event in d.fire_alarms(CALENDAR, now):
+        assert isinstance(event, DossierDueSoon | DossierOverdue)
+        names.append(
+            "due_soon" if isinstance(event, DossierDueSoon) else {"dossier": "overdue"}.get(event.scope, "step_overdue")
+        )
+    return names
 
 
 def test_due_soon_one_working_day_before_then_overdue_each_once() -> None:
     d = dossier()
-    assert domain.alarm_at(d, CALENDAR) == at(26, 17)  # Thursday 17:00
+    assert next_alarm(d) == at(26, 17)  # Thursday 17:00
     assert fire(d, at(26, 16, 59)) == []
     assert fire(d, at(26, 17)) == ["due_soon"]
     assert fire(d, at(27, 9)) == []
-    assert domain.alarm_at(d, CALENDAR) == at(27, 17)
+    assert d.alarm_at == at(27, 17)  # stored for the watcher's query
     assert fire(d, at(27, 17, 1)) == ["overdue"]
-    assert fire(d, at(30, 9)) == [] and domain.alarm_at(d, CALENDAR) is None
+    assert fire(d, at(30, 9)) == [] and d.alarm_at is None
 
 
 def test_a_sweep_after_a_long_outage_says_overdue_not_due_soon() -> None:
@@ -132,34 +157,36 @@ def test_a_sweep_after_a_long_outage_says_overdue_not_due_soon() -> None:
 
 
 def test_the_clock_pauses_while_waiting_for_a_supplement_and_a_new_date_rearms() -> None:
-    d = dossier()
-    assert fire(d, at(26, 17, 5)) == ["due_soon"]
-    d["status"] = domain.WAITING_FOR_SUPPLEMENT
-    assert domain.alarm_at(d, CALENDAR) is None and fire(d, at(30, 9)) == []
-    d |= {"status": domain.PROCESSING, "due_at": at(2, 17, month=12)}  # resubmitted: due date moved
-    assert domain.alarm_at(d, CALENDAR) == at(1, 17, month=12)
-    assert fire(d, at(1, 17, month=12)) == ["due_soon"]
+    d = dossier(step_due_at=at(26, 10))
+    assert fire(d, at(26, 17, 5)) == ["due_soon", "step_overdue"]
+    d.waiting_for_supplement, d.status = True, domain.WAITING_FOR_SUPPLEMENT
+    assert next_alarm(d) is None and fire(d, at(30, 9)) == []
+    d.resume(at(2, 17, month=12), 3, CALENDAR)  # resubmitted after three working days: due date moved
+    assert d.status == domain.PROCESSING and d.due_at == at(2, 17, month=12)
+    assert d.step_due_at == at(1, 10, month=12)  # the step's budget moved by three working days too
+    assert next_alarm(d) == at(1, 10, month=12)
+    assert fire(d, at(1, 17, month=12)) == ["due_soon", "step_overdue"]
 
 
 def test_an_apology_moves_the_alarms_to_the_new_date_but_not_the_legal_due_date() -> None:
     d = dossier()
     fire(d, at(26, 17))
-    d["apology"] = {"new_due_at": at(3, 17, month=12)}
-    assert domain.deadline(d) == at(3, 17, month=12)
+    d.apology = domain.Apology(reason="r", new_due_at=at(3, 17, month=12), by="b", at=at(26, 9), unit="H40.101")
+    assert d.deadline == at(3, 17, month=12)
     assert fire(d, at(27, 17, 30)) == []  # the old date passing is not an alarm any more
     assert fire(d, at(2, 17, month=12)) == ["due_soon"]
     assert fire(d, at(3, 17, 1, month=12)) == ["overdue"]
-    assert domain.classify(at(3, 16, month=12), d["due_at"]) == "late"  # still late by the legal rule
+    assert domain.classify(at(3, 16, month=12), d.due_at) == "late"  # still late by the legal rule
 
 
 def test_a_step_past_its_budget_is_overdue_once() -> None:
     d = dossier(step_due_at=at(23, 13, 30))
     assert fire(d, at(23, 13, 31)) == ["step_overdue"]
     assert fire(d, at(23, 15)) == []
-    d["step_due_at"] = at(25, 10)  # next step
+    d.step_due_at = at(25, 10)  # next step
     assert fire(d, at(25, 10) + timedelta(minutes=1)) == ["step_overdue"]
 
 
 def test_closed_dossiers_raise_no_alarms() -> None:
     for status in domain.CLOSED:
-        assert domain.alarm_at(dossier(status=status, step_due_at=at(23, 9)), CALENDAR) is None
+        assert next_alarm(dossier(status=status, step_due_at=at(23, 9))) is None

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from motcua_contracts import DossierCompleted, DossierReceived, PaymentRequested
 
 from services.intake import domain as intake
-from services.payment import domain as payment
+from services.payment import gateway_protocol as payment
 from services.routing import domain as routing
 from services.signing import domain as signing
 from services.stats import domain as stats
@@ -30,14 +30,19 @@ def test_outcome_compares_finishing_date_with_appointment_date() -> None:
     assert routing.classify(datetime(2026, 11, 24, 17, 1, tzinfo=UTC), due) == "late"  # 00:01 next day
 
 
+def _routed(**facts: object) -> routing.Dossier:
+    received_at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    return routing.Dossier.model_validate({"_id": "C", "received_at": received_at, "due_at": received_at, **facts})
+
+
 def test_dossier_waits_for_digitisation_and_fee_before_a_decision() -> None:
-    dossier = {"received": True, "digitised": True, "payment_requested": True}
-    assert not routing.ready_for_decision(dossier)
-    assert routing.waiting_for(dossier) == ["payment"]
-    assert routing.ready_for_decision({**dossier, "fee_settled": True})
+    dossier = _routed(digitised=True, payment_requested=True)
+    assert not dossier.ready_for_decision
+    assert dossier.waiting_for() == ["payment"]
+    assert _routed(digitised=True, payment_requested=True, fee_settled=True).ready_for_decision
 
 
-def _callback(**changes: object) -> payment.GatewayCallback:
+def _callback(**changes: object) -> payment.Callback:
     fields = {
         "partner_code": "MOTCUA",
         "reference": "PAY-X",
@@ -46,14 +51,15 @@ def _callback(**changes: object) -> payment.GatewayCallback:
         "error_code": "00",
         "time": "20261123090000",
     }
-    signed = payment.checksum(payment.GatewayCallback(**fields, checksum="").signed_fields(), "s3cret")
-    return payment.GatewayCallback(**{**fields, "checksum": signed, **changes})
+    signed = payment.Callback.signed("s3cret", **fields)
+    return signed.model_copy(update=changes)
 
 
 def test_gateway_checksum_verifies_and_detects_tampering() -> None:
-    assert payment.verify(_callback(), "s3cret")
-    assert not payment.verify(_callback(), "other-secret")
-    assert not payment.verify(_callback(amount_vnd=1000), "s3cret")
+    assert _callback().verify("s3cret")
+    assert not _callback().verify("other-secret")
+    assert not _callback(amount_vnd=1000).verify("s3cret")
+    assert not _callback(checksum="ế" * 64).verify("s3cret")  # not even hex: refused, no crash
 
 
 def test_result_signature_verifies_with_the_public_key_only() -> None:
@@ -96,10 +102,10 @@ def test_stats_counts_online_channels_and_outcomes() -> None:
     assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0
 
 
-def test_a_dossier_waiting_for_a_supplement_is_not_decided_and_a_withdrawn_one_never_is() -> None:
-    ready = {"received": True, "digitised": True, "fee_settled": True}
-    assert routing.ready_for_decision(ready)
-    waiting = {**ready, "waiting_for_supplement": True}
-    assert not routing.ready_for_decision(waiting)
-    assert "supplement" in routing.waiting_for(waiting)
-    assert routing.decided({**ready, "status": routing.WITHDRAWN})
+def test_a_dossier_waiting_for_a_supplement_is_not_decided_and_a_withdrawn_one_is() -> None:
+    ready = {"digitised": True, "fee_settled": True}
+    assert _routed(**ready).ready_for_decision
+    waiting = _routed(**ready, waiting_for_supplement=True, status=routing.WAITING_FOR_SUPPLEMENT)
+    assert not waiting.ready_for_decision and not waiting.decided
+    assert "supplement" in waiting.waiting_for()
+    assert _routed(**ready, status=routing.WITHDRAWN).decided

@@ -1,0 +1,91 @@
+"""Officials: seeded once from a file, then managed by administrators; workloads kept
+in the transactions that change a dossier's holder."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from services.runtime import Documents, Duplicate, Tx
+from services.runtime.documents import Reader
+
+from ..domain import Official, Team
+from .cache import Expiring, Finder
+
+OFFICIALS = "officials"
+
+
+async def seed(documents: Documents, path: Path) -> None:
+    """Officials from the seed file that are not on record yet (records edited since are kept)."""
+    rows = json.loads(path.read_text(encoding="utf-8"))["officials"]
+    known = await documents.get_many(OFFICIALS, [row["id"] for row in rows])
+    for row in rows:
+        if row["id"] not in known:
+            official = Official.model_validate({**row, "_id": row["id"], "active": True, "open": 0})
+            with contextlib.suppress(Duplicate):  # another replica seeded it meanwhile
+                await documents.insert(OFFICIALS, [dump(official)])
+
+
+def dump(official: Official) -> dict:
+    return official.model_dump(by_alias=True)
+
+
+async def get(reader: Reader, official_id: str) -> Official | None:
+    document = await reader.get(OFFICIALS, official_id)
+    return Official.model_validate(document) if document is not None else None
+
+
+async def of_unit(reader: Reader, unit: str) -> list[Official]:
+    """A unit's officials, by id."""
+    found = await reader.find(OFFICIALS, {"unit": unit}, order=[("_id", 1)])
+    return [Official.model_validate(document) for document in found]
+
+
+async def load(tx: Tx, official_id: str) -> Official | None:
+    document = await tx.load(OFFICIALS, official_id)
+    return Official.model_validate(document) if document is not None else None
+
+
+def save(tx: Tx, official: Official) -> None:
+    tx.save(OFFICIALS, dump(official))
+
+
+class Rosters:
+    """Who belongs to each unit (ids only), kept a few seconds: a dossier's team is then
+    read by id, and a batch of events of one unit reads each official once. A newcomer
+    saved by another replica joins within `NEW_VERSIONS_WITHIN_S`; a move or a
+    deactivation shows at once (the records themselves are read in the transaction)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cache: Expiring[str, list[str]] = Expiring(clock=clock)
+
+    async def of(self, finder: Finder, unit: str) -> list[str]:
+        return await self.cache.get(unit, lambda: _ids_of(finder, unit))
+
+    def forget(self) -> None:
+        self.cache.forget()
+
+
+async def _ids_of(finder: Finder, unit: str) -> list[str]:
+    return [row["_id"] for row in await finder.find(OFFICIALS, {"unit": unit})]
+
+
+async def team(tx: Tx, rosters: Rosters, units: Iterable[str], also: Iterable[str | None] = ()) -> Team:
+    """The officials of `units` (and `also`, e.g. the current holder), with the workloads
+    this transaction sees: changes made earlier in the same batch included."""
+    members = {official_id for official_id in also if official_id}
+    for unit in sorted(set(units)):
+        members.update(await rosters.of(tx, unit))
+    ids = sorted(members)
+    await tx.prefetch(OFFICIALS, ids)
+    found = [await tx.load(OFFICIALS, official_id) for official_id in ids]
+    return Team(Official.model_validate(document) for document in found if document is not None)
+
+
+def save_workloads(tx: Tx, team: Team) -> None:
+    """Write the officials whose open-dossier count changed."""
+    for official in team.saved():
+        save(tx, official)

@@ -1,0 +1,175 @@
+"""Administration: a unit's workflow overrides (rules, who may, versions in flight, how soon
+replicas use them) and its officials."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.routing.domain import Step
+from services.routing.store import workflows
+
+from .routing_support import Routing, running
+
+OVERRIDE = "/workflows/commune-standard/units/H40.102"
+
+
+@pytest.fixture
+async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
+    async with running(tmp_path) as routing:
+        yield routing
+
+
+def with_a_cross_check(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    check = {
+        "id": "check",
+        "name": "Kiểm tra chéo",
+        "unit": "competent",
+        "role": "specialist",
+        "action": "forward",
+        "assign": "pool",
+        "share": 0.1,
+    }
+    return [steps[0] | {"share": 0.05}, steps[1] | {"share": 0.45}, check, *steps[2:]]
+
+
+async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_version(routing: Routing) -> None:
+    team = await routing.officers("h40102.quantri", "h40102.tiepnhan1", "h40101.quantri", "h40.quantri")
+    admin, reception, other_admin, province_admin = team.values()
+    in_flight = "H40.102-261124-0701"
+    await routing.receive(in_flight)
+    [template] = (await admin.get("/workflows/commune-standard")).json()["versions"]
+    assert (template["unit"], template["version"]) == ("*", 1)
+    steps = template["steps"]
+    own = with_a_cross_check(steps)
+
+    breaking = [s | {"role": "specialist"} if s["action"] == "approve" else s for s in steps]
+    refused = await admin.put(OVERRIDE, {"name": "x", "steps": breaking})
+    assert refused.status_code == 422 and "only a leader approves" in refused.text
+    assert refused.json()["detail"]["message"] == "the workflow breaks the rules"
+    assert (await other_admin.put(OVERRIDE, {"name": "x", "steps": own})).status_code == 403
+    assert (await reception.put(OVERRIDE, {"name": "x", "steps": own})).status_code == 403
+    assert (await admin.put("/workflows/no-such/units/H40.102", {"name": "x", "steps": own})).status_code == 404
+    assert (
+        await province_admin.put("/workflows/commune-standard/units/X.999", {"name": "x", "steps": own})
+    ).status_code == 404
+
+    saved = await admin.put(OVERRIDE, {"name": "Xã An Hòa: kiểm tra chéo", "steps": own})
+    assert saved.status_code == 201, saved.text
+    assert (saved.json()["unit"], saved.json()["version"], saved.json()["created_by"]) == ("H40.102", 1, admin.id)
+    fresh = "H40.102-261124-0702"
+    await routing.receive(fresh)  # saved in this process: used at once
+    assert (await reception.dossier(fresh))["workflow"] == {
+        "template": "commune-standard",
+        "scope": "H40.102",
+        "version": 1,
+    }
+    assert (await reception.dossier(in_flight))["workflow"] == {
+        "template": "commune-standard",
+        "scope": "*",
+        "version": 1,
+    }
+    specialist = await routing.officer("h40102.vanhoa")  # field Cư trú
+    for code in (in_flight, fresh):
+        await reception.post(f"/dossiers/{code}/claim")
+        assert (await reception.post(f"/dossiers/{code}/forward")).json()["holder"] == specialist.id
+        after_review = (await specialist.post(f"/dossiers/{code}/forward")).json()
+        assert after_review["step"] == ("check" if code == fresh else "approve")
+
+    again = await province_admin.put(OVERRIDE, {"name": "Lần hai", "steps": own})
+    assert again.status_code == 201 and again.json()["version"] == 2
+    seen = (await province_admin.get("/workflows/commune-standard", unit="H40.102")).json()["versions"]
+    assert [(v["unit"], v["version"]) for v in seen] == [("*", 1), ("H40.102", 1), ("H40.102", 2)]
+    trail = await routing.harness.documents.find("audit", {"action": "override_workflow"}, order=[("_id", 1)])
+    assert [(e["official"], e["outcome"]) for e in trail] == [
+        (admin.id, "invalid"),
+        (other_admin.id, "forbidden"),
+        (reception.id, "forbidden"),
+        (admin.id, "allowed"),
+        (province_admin.id, "allowed"),
+    ]
+
+
+async def test_a_version_saved_by_another_replica_is_used_within_five_seconds(routing: Routing) -> None:
+    reception = await routing.officer("h40102.tiepnhan1")
+
+    async def scope_of(code: str) -> str:
+        await routing.receive(code)
+        return (await reception.dossier(code))["workflow"]["scope"]
+
+    assert await scope_of("H40.102-261124-0711") == "*"
+    template = await workflows.newest(routing.harness.documents, "commune-standard", "*")
+    assert template is not None
+    steps = [Step.model_validate(s) for s in with_a_cross_check([s.model_dump() for s in template.steps])]
+    await workflows.save_version(routing.harness.documents, "commune-standard", "H40.102", "elsewhere", steps, "x")
+    routing.ticks.advance(4.9)
+    assert await scope_of("H40.102-261124-0712") == "*"  # this replica has not looked again yet
+    routing.ticks.advance(0.1)
+    assert await scope_of("H40.102-261124-0713") == "H40.102"
+
+
+async def test_concurrent_saves_get_distinct_versions(routing: Routing) -> None:
+    admin = await routing.officer("h40102.quantri")
+    steps = (await admin.get("/workflows/commune-standard")).json()["versions"][0]["steps"]
+    saves = await asyncio.gather(*(admin.put(OVERRIDE, {"name": f"v{n}", "steps": steps}) for n in range(3)))
+    assert sorted(r.json()["version"] for r in saves) == [1, 2, 3]
+
+
+async def test_administrators_manage_their_units_officials(routing: Routing) -> None:
+    team = await routing.officers("h40101.quantri", "h40102.quantri", "h40.quantri", "h40101.tiepnhan1")
+    admin, other_admin, province_admin, reception = team.values()
+    listed = (await reception.get("/officials")).json()["officials"]
+    assert {o["unit"] for o in listed} == {"H40.101"} and all(o["open"] == 0 for o in listed)
+    assert (await reception.get("/officials", unit="H40.102")).status_code == 403
+    assert (await province_admin.get("/officials", unit="H40.102")).status_code == 200
+
+    newcomer = {"name": "Ngô Văn Mới", "unit": "H40.101", "roles": ["receiving"], "fields": [], "areas": []}
+    assert (await reception.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
+    assert (await other_admin.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
+    added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
+    assert added.status_code == 200 and added.json() == {
+        "id": "h40101.tiepnhan3",
+        **newcomer,
+        "active": True,
+        "open": 0,
+    }
+    assert (await (await routing.officer("h40101.tiepnhan3")).get("/me")).json()["unit"] == "H40.101"
+    bad_role = await admin.put("/officials/h40101.tiepnhan3", newcomer | {"roles": ["mayor"]})
+    assert bad_role.status_code == 422
+
+    code = "H40.101-261124-0721"
+    await routing.receive(code)
+    await reception.post(f"/dossiers/{code}/claim")
+    kept = await admin.put("/officials/h40101.tiepnhan1", newcomer | {"name": "Trần Thị Thu", "areas": ["Thôn 1"]})
+    assert kept.json()["open"] == 1 and kept.json()["areas"] == ["Thôn 1"]  # the workload is kept
+    moved = await other_admin.put("/officials/h40101.tiepnhan1", newcomer | {"unit": "H40.102"})
+    assert moved.status_code == 403  # moving an official out needs their unit's administrator too
+    assert (await province_admin.put("/officials/h40101.tiepnhan2", newcomer | {"unit": "H40.102"})).status_code == 200
+
+
+async def test_a_new_official_is_assigned_work_at_once_here_and_within_five_seconds_elsewhere(
+    routing: Routing,
+) -> None:
+    admin, reception = (await routing.officers("h40101.quantri", "h40101.tiepnhan1")).values()
+
+    async def reviewer(code: str) -> str:
+        await routing.receive(code)  # field Cư trú
+        await reception.post(f"/dossiers/{code}/claim")
+        return (await reception.post(f"/dossiers/{code}/forward")).json()["holder"]
+
+    assert await reviewer("H40.101-261124-0731") == "h40101.vanhoa"
+    residence = {"name": "Lý Thị Cư", "unit": "H40.101", "roles": ["specialist"], "fields": ["Cư trú"]}
+    assert (await admin.put("/officials/h40101.cutru", residence)).status_code == 200
+    assert await reviewer("H40.101-261124-0732") == "h40101.cutru"  # the least busy of the field
+
+    # another replica adds one more: this one assigns to them once its roster is five seconds old
+    other = residence | {"_id": "h40101.cutru2", "active": True, "open": 0, "areas": []}
+    await routing.harness.documents.insert("officials", [other])
+    routing.ticks.advance(4.9)
+    assert await reviewer("H40.101-261124-0733") != "h40101.cutru2"
+    routing.ticks.advance(0.1)
+    assert await reviewer("H40.101-261124-0734") == "h40101.cutru2"
