@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -47,11 +48,14 @@ class Stack:
     kafka_port: int = 9092
     mongo_port: int = 27017
     first_service_port: int = 8001
+    # Settings of one service that differ in this stack, e.g. a faster deadline watcher for tests.
+    settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def named(cls, name: str) -> Stack:
         if name == "test":
-            return cls("test", kafka_port=19092, mongo_port=27027, first_service_port=18001)
+            fast_watcher = {"routing": {"MOTCUA_DEADLINE_SWEEP_S": "0.5"}}
+            return cls("test", kafka_port=19092, mongo_port=27027, first_service_port=18001, settings=fast_watcher)
         return cls(name)
 
     # --- where things are ----------------------------------------------------
@@ -272,6 +276,7 @@ class Stack:
             # every client of a local stack comes from one address: raise the per-address limit
             "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
             "MOTCUA_OIDC_ISSUER": self.issuer_url,
+            **self.settings.get(service, {}),
         }
 
     def start_service(self, service: str, replica: int = 1, env: dict[str, str] | None = None) -> None:

@@ -9,7 +9,8 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException
 from opentelemetry.trace import SpanKind
 
-from services.runtime import DOSSIER_ATTRIBUTE, RuntimeDep, Tx, context_from_carrier, utcnow
+from services.runtime import RuntimeDep, Tx, utcnow
+from services.runtime.telemetry import dossier_span
 
 from . import domain, store
 from .context import PaymentsDep
@@ -47,12 +48,7 @@ async def gateway_callback(callback: Callback, runtime: RuntimeDep, payments: Pa
             tx.emit(event, commune=current.commune)
         return result
 
-    with runtime.tracer.start_as_current_span(
-        "payment gateway callback",
-        context=context_from_carrier(payment.trace),  # a child of the dossier's trace
-        kind=SpanKind.SERVER,
-        attributes={DOSSIER_ATTRIBUTE: code},
-    ):
+    with dossier_span(runtime.tracer, "payment gateway callback", code, payment.trace, SpanKind.SERVER):
         result = await runtime.transact(confirm)
     if result == domain.RECORDED_FOR_REFUND:
         log.error(

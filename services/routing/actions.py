@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from motcua_contracts import Event
+from opentelemetry.trace import SpanKind
 
 from services.runtime import Runtime, Tx, utcnow
+from services.runtime.telemetry import dossier_span
 
 from . import changes
 from .context import RoutingContext
@@ -33,7 +35,8 @@ async def act(runtime: Runtime[RoutingContext], who: Official, code: str, action
             raise NotFound(f"no dossier {code!r} in processing")
         before.update(dossier.state())
         team = await changes.team_of(tx, runtime.context.rosters, dossier)
-        changes.commit(tx, dossier, team, change(dossier, team, utcnow()))
+        with dossier_span(runtime.tracer, f"routing {action}", code, dossier.trace, SpanKind.SERVER):
+            changes.commit(tx, dossier, team, change(dossier, team, utcnow()))
         audit.add(tx, audit.entry(who, action, code, "allowed", before=dict(before), after=dossier.state()))
         return dossier
 

@@ -24,7 +24,7 @@ from motcua_contracts import (
     ResultSigned,
 )
 
-from services.runtime import Service, Tx, utcnow
+from services.runtime import Service, Tx, current_trace_headers, utcnow
 from services.runtime.auth import TokenVerifier
 
 from . import changes, deadlines, store
@@ -41,6 +41,7 @@ async def on_received(event: DossierReceived, tx: Tx, routing: RoutingContext) -
     if dossier.received:
         return
     dossier.receive(event, routing.calendar)
+    dossier.trace = current_trace_headers()  # this handler's span, in the trace intake started
     if dossier.closed:  # withdrawn before intake's facts came: its workflow never starts
         changes.commit(tx, dossier)
         return

@@ -16,6 +16,7 @@ from typing import cast
 
 from services.runtime import Runtime, Tx, utcnow
 from services.runtime.retry import backoff
+from services.runtime.telemetry import dossier_span
 
 from . import changes
 from .context import RoutingContext
@@ -36,7 +37,8 @@ async def sweep(runtime: Runtime[RoutingContext], now: datetime) -> int:
         await tx.prefetch(DOSSIERS, codes)
         for code in codes:
             if dossier := await dossiers.load(tx, code):
-                changes.commit(tx, dossier, events=dossier.fire_alarms(calendar, now))
+                with dossier_span(runtime.tracer, "routing deadline alarms", code, dossier.trace):
+                    changes.commit(tx, dossier, events=dossier.fire_alarms(calendar, now))
 
     if codes:
         await runtime.transact(fire)

@@ -6,13 +6,15 @@ carries it, and each consumer starts its span as a child of the event's context.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from .settings import ServiceSettings
 
@@ -49,3 +51,16 @@ def current_trace_headers() -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier
+
+
+@contextmanager
+def dossier_span(
+    tracer: Tracer, name: str, dossier_code: str, carrier: Mapping[str, str], kind: SpanKind = SpanKind.INTERNAL
+) -> Iterator[Span]:
+    """A span in the dossier's own trace, whose context was saved with `current_trace_headers()`:
+    work that starts outside any event (an official's request, a timer, a gateway's callback)
+    stays in the one trace of its dossier, and so do the events it emits."""
+    with tracer.start_as_current_span(
+        name, context=context_from_carrier(dict(carrier)), kind=kind, attributes={DOSSIER_ATTRIBUTE: dossier_code}
+    ) as span:
+        yield span

@@ -1,22 +1,21 @@
 """Routing as the officers use it, against the real stack: tokens from the OIDC issuer,
 the officer API over HTTP, workflow steps and transfers as events on Kafka.
 
-Routing runs here with officers deciding (skeleton mode off) and a fast deadline
-watcher; the deadline test moves routing's clock by restarting it with a shifted
-clock, which also proves the deadlines survive restarts."""
+The test stack runs routing's deadline watcher every half second; the deadline test
+moves routing's clock by restarting it with a shifted clock, which also proves the
+deadlines survive restarts."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from motcua_contracts import DossierCompleted, Envelope
+from motcua_contracts import DossierCompleted, Envelope, ResultSigned
 
 from infra.dossiers import make_dossier
 from infra.stack import Stack
@@ -26,7 +25,6 @@ from .support import database, events, eventually, wait_until
 from .test_intake import pdf_text
 
 pytestmark = pytest.mark.e2e
-OFFICERS_DECIDE = {"MOTCUA_SKELETON_MODE": "false", "MOTCUA_DEADLINE_SWEEP_S": "0.5"}
 
 
 def restart_routing(stack: Stack, env: dict[str, str] | None = None) -> None:
@@ -35,13 +33,18 @@ def restart_routing(stack: Stack, env: dict[str, str] | None = None) -> None:
     stack.wait_ready("routing")
 
 
-@pytest.fixture(scope="module")
-def officers(stack: Stack) -> Iterator[Stack]:
-    restart_routing(stack, OFFICERS_DECIDE)
-    try:
-        yield stack
-    finally:
-        restart_routing(stack)  # the other tests use the walking skeleton's stand-in
+def deadline_sweeps(stack: Stack) -> int:
+    """How many sweeps routing's deadline watcher has made since it started (from /metrics)."""
+    metrics = httpx.get(f"{stack.service_url('routing')}/metrics", timeout=10).text
+    for line in metrics.splitlines():
+        if line.startswith("motcua_deadline_sweeps_total{"):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+async def after_two_sweeps(stack: Stack) -> None:
+    """Wait until the watcher has looked twice since its (re)start: what was due has fired."""
+    await wait_until(lambda: deadline_sweeps(stack) >= 2, "two deadline sweeps")
 
 
 class Officer:
@@ -100,8 +103,7 @@ def routing_state(stack: Stack, code: str) -> dict[str, Any]:
     return database(stack, "routing")["dossiers"].find_one({"_id": code}) or {}
 
 
-async def test_officers_take_a_commune_dossier_from_receipt_to_result(officers: Stack) -> None:
-    stack = officers
+async def test_officers_take_a_commune_dossier_from_receipt_to_result(stack: Stack) -> None:
     team = officers_of(
         stack,
         "h40101.tiepnhan1",
@@ -185,8 +187,7 @@ async def test_officers_take_a_commune_dossier_from_receipt_to_result(officers: 
     assert [e["at"] for e in trail] == sorted(e["at"] for e in trail)
 
 
-async def test_claim_race_has_one_winner_every_time(officers: Stack) -> None:
-    stack = officers
+async def test_claim_race_has_one_winner_every_time(stack: Stack) -> None:
     team = officers_of(stack, "h40102.tiepnhan1", "h40102.tiepnhan2")
     a, b = team.values()
     codes = [await submit(stack, "1.001193", "H40.102", seed=60 + i) for i in range(5)]
@@ -215,12 +216,11 @@ async def test_claim_race_has_one_winner_every_time(officers: Stack) -> None:
     after = {o["id"]: o["open"] for o in (await leader.get("/officials")).json()["officials"]}
     assert after[other] == before[other] + 1 and after[taken_by] == before[taken_by] - 1
 
-    found = await eventually(assigned, lambda found: len(found) >= len(codes) + 1, timeout=10)
+    found = await eventually(assigned, lambda found: len(found) >= len(codes) + 1)
     assert sorted(found) == sorted([*codes, codes[0]])  # each claim's winner, and the reassignment
 
 
-async def test_inter_agency_dossier_goes_to_the_department_and_back(officers: Stack) -> None:
-    stack = officers
+async def test_inter_agency_dossier_goes_to_the_department_and_back(stack: Stack) -> None:
     team = officers_of(
         stack,
         "h40101.tiepnhan1",
@@ -269,8 +269,7 @@ async def test_inter_agency_dossier_goes_to_the_department_and_back(officers: St
     assert approved.data["competent_unit"] == "000.16.01.H40"
 
 
-async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_version(officers: Stack) -> None:
-    stack = officers
+async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_version(stack: Stack) -> None:
     team = officers_of(stack, "h40102.quantri", "h40102.tiepnhan1", "h40102.hotich", "h40101.quantri", "h40.quantri")
     admin, reception = team["h40102.quantri"], team["h40102.tiepnhan1"]
     in_flight = await submit(stack, "1.001193", "H40.102", seed=90)
@@ -306,8 +305,7 @@ async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_ver
     version = saved.json()["version"]
     assert saved.json()["unit"] == "H40.102" and version >= 1
 
-    await asyncio.sleep(6)  # replicas pick up new versions within seconds, without a redeploy
-    fresh = await submit(stack, "1.001193", "H40.102", seed=91)
+    fresh = await submit(stack, "1.001193", "H40.102", seed=91)  # the replica that saved it uses it at once
     first = await reception.at_step(fresh, "receive")
     assert first["workflow"] == {"template": "commune-standard", "scope": "H40.102", "version": version}
     assert (await reception.dossier(in_flight))["workflow"] == {
@@ -324,8 +322,7 @@ async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_ver
     assert [(v["unit"], v["version"]) for v in other][-1] == ("H40.102", version)
 
 
-async def test_supplement_request_and_refusal_with_their_forms(officers: Stack, tmp_path: Path) -> None:
-    stack = officers
+async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp_path: Path) -> None:
     team = officers_of(stack, "h40101.tiepnhan1", "h40101.vanhoa", "h40101.chutich")
     reception, specialist = team["h40101.tiepnhan1"], team["h40101.vanhoa"]
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as intake:
@@ -401,8 +398,7 @@ async def test_supplement_request_and_refusal_with_their_forms(officers: Stack, 
     await wait_until(lambda: told() == ["refused", "supplement_requested"], "the citizen to be told")
 
 
-async def test_a_dossier_waiting_on_payment_shows_why_and_nothing_blocks(officers: Stack) -> None:
-    stack = officers
+async def test_a_dossier_waiting_on_payment_shows_why_and_nothing_blocks(stack: Stack) -> None:
     team = officers_of(stack, "h40101.tiepnhan1", "h40101.vanhoa", "h40101.chutich", "h40101.phochutich")
     reception = team["h40101.tiepnhan1"]
     stack.stop("payment")
@@ -425,8 +421,7 @@ async def test_a_dossier_waiting_on_payment_shows_why_and_nothing_blocks(officer
     assert approved.status_code == 200, approved.text
 
 
-async def test_deadlines_survive_restarts_and_an_apology_is_allowed_once(officers: Stack) -> None:
-    stack = officers
+async def test_deadlines_survive_restarts_and_an_apology_is_allowed_once(stack: Stack) -> None:
     calendar = WorkCalendar()
     team = officers_of(stack, "h40101.tiepnhan1", "h40101.vanhoa", "h40101.chutich")
     reception, specialist = team["h40101.tiepnhan1"], team["h40101.vanhoa"]
@@ -437,7 +432,7 @@ async def test_deadlines_survive_restarts_and_an_apology_is_allowed_once(officer
     due = routing_state(stack, code)["due_at"].replace(tzinfo=UTC)
 
     def shifted_to(moment: datetime) -> dict[str, str]:
-        return OFFICERS_DECIDE | {"MOTCUA_CLOCK_SHIFT_S": str((moment - datetime.now(moment.tzinfo)).total_seconds())}
+        return {"MOTCUA_CLOCK_SHIFT_S": str((moment - datetime.now(moment.tzinfo)).total_seconds())}
 
     async def alarms() -> list[tuple[str, str, str]]:
         found = await routing_events(stack, code)
@@ -473,15 +468,76 @@ async def test_deadlines_survive_restarts_and_an_apology_is_allowed_once(officer
 
     # past the original due date but before the new one: no dossier alarm; restarting changes nothing
     restart_routing(stack, shifted_to(due + timedelta(hours=1)))
-    await asyncio.sleep(3)
+    await after_two_sweeps(stack)
     assert len(await alarms()) == 2
     # past the new date: overdue, once, however often routing restarts
     restart_routing(stack, shifted_to(new_date + timedelta(minutes=5)))
     after = await wait_alarms(3)
     restart_routing(stack, shifted_to(new_date + timedelta(minutes=10)))
-    await asyncio.sleep(3)
+    await after_two_sweeps(stack)
     assert await alarms() == after
     overdue = [a for a in after if a[0] == "dossier.overdue" and a[1] == "dossier"]
     assert len(overdue) == 1
     assert (await specialist.get("/queue", due="overdue")).json()["count"] >= 1
-    restart_routing(stack, OFFICERS_DECIDE)
+    restart_routing(stack)  # back to the real clock
+
+
+async def test_a_withdrawal_racing_an_approval_ends_one_way_or_the_other_never_both(stack: Stack) -> None:
+    team = officers_of(stack, "h40102.tiepnhan1", "h40102.hotich", "h40102.chutich")
+    reception, specialist, leader = team.values()
+    owners: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as intake:
+        procedure = (await intake.get("/procedures/1.001193")).json()  # birth registration: no fee
+        for i in range(4):
+            body = make_dossier(random.Random(150 + i), [procedure], [{"code": "H40.102"}])
+            receipt = (await intake.post("/dossiers", json=body)).json()
+            owners[receipt["dossier_code"]] = body["applicant"]["phone"]
+        for code in owners:  # each to the leader's approval step, ready to be approved
+            await reception.at_step(code, "receive")
+            assert (await reception.post(f"/dossiers/{code}/claim")).status_code == 200
+            assert (await reception.post(f"/dossiers/{code}/forward")).json()["holder"] == specialist.id
+            assert (await specialist.post(f"/dossiers/{code}/forward")).json()["holder"] == leader.id
+            await wait_until(
+                lambda code=code: (
+                    routing_state(stack, code).get("fee_settled") and routing_state(stack, code).get("digitised")
+                ),
+                "fee and digitisation",
+            )
+        # the leader approves while the owner withdraws, each of the four at the same moment
+        races = await asyncio.gather(
+            *(
+                asyncio.gather(
+                    leader.post(f"/dossiers/{code}/approval"),
+                    intake.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Đổi ý"}),
+                )
+                for code, owner in owners.items()
+            )
+        )
+    for approval, request in races:
+        assert approval.status_code in (200, 409), approval.text
+        assert request.status_code in (202, 409), request.text
+
+    async def answered() -> dict[str, list[str]]:
+        found = await events(stack, DossierCompleted.TOPIC)
+        return {
+            code: [e.type for e in found if e.subject == code and e.type in ("dossier.approved", "dossier.withdrawn")]
+            for code in owners
+        }
+
+    outcomes = await eventually(answered, lambda found: all(found.values()))
+    for (approval, _), (code, decided) in zip(races, outcomes.items(), strict=True):
+        assert decided in (["dossier.approved"], ["dossier.withdrawn"]), (code, decided)
+        state = routing_state(stack, code)
+        if decided == ["dossier.withdrawn"]:
+            assert approval.status_code == 409 and state["status"] == "withdrawn"
+        else:
+            assert approval.status_code == 200 and state["status"] != "withdrawn"
+    signed = await eventually(
+        lambda: signed_codes(stack),
+        lambda found: all(c in found for c, d in outcomes.items() if d == ["dossier.approved"]),
+    )
+    assert {c for c, d in outcomes.items() if d == ["dossier.withdrawn"]}.isdisjoint(signed)
+
+
+async def signed_codes(stack: Stack) -> set[str]:
+    return {e.subject for e in await events(stack, ResultSigned.TOPIC) if e.type == ResultSigned.TYPE}

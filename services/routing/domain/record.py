@@ -91,6 +91,9 @@ class DossierRecord(BaseModel):
     competent_authority: str | None = None
     workflow: str | None = Field(default=None, description="The template the catalogue names.")
     applicant_name: str | None = None
+    trace: dict[str, str] = Field(
+        default_factory=dict, description="The dossier's trace context: officials' actions and alarms continue it."
+    )
     received_at: datetime | None = None
     due_at: datetime | None = Field(default=None, description="The legal due date, moved only by supplement pauses.")
     # other services' outcomes
