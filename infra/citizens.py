@@ -19,6 +19,7 @@ from .dossiers import make_dossier
 from .platform_api import PlatformApi, Tally
 
 RETRY_AFTER_S = 60  # intake's pause for owner look-ups, when it does not say
+RESUBMIT_PAUSE_S, RESUBMIT_PAUSE_CAP_S = 1.0, 10.0  # while intake has not yet learnt of the request
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,6 @@ async def resubmit(
         if verdict is Verdict.BUSY:
             await asyncio.sleep(float(response.headers.get("Retry-After", RETRY_AFTER_S)))
         else:
-            await asyncio.sleep(backoff(attempt + 1, 1.0, cap=10.0))
+            await asyncio.sleep(backoff(attempt + 1, RESUBMIT_PAUSE_S, cap=RESUBMIT_PAUSE_CAP_S))
             attempt += 1
     return False

@@ -19,6 +19,7 @@ from .stack import Stack
 from .staffing import units_to_staff
 
 CONNECTIONS = 32
+PROGRESS_EVERY_S = 0.5  # how often the progress bars are refreshed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +81,8 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
             while time.monotonic() < deadline:
                 bar.update(settled, completed=len(officers.settlements))
                 if not submissions.done():
-                    await asyncio.sleep(0.5)
-                elif submissions.exception() or not await officers.wait(timeout=0.5):
+                    await asyncio.sleep(PROGRESS_EVERY_S)
+                elif submissions.exception() or not await officers.wait(timeout=PROGRESS_EVERY_S):
                     break
             bar.update(settled, completed=len(officers.settlements))
             await submissions

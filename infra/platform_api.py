@@ -24,6 +24,7 @@ TOKEN_LIFETIME_S = 3600
 RENEW_BEFORE_S = 300  # a token this close to expiry is renewed before use
 UNAVAILABLE_PATIENCE_S = 120.0  # transport errors and 5xx answers (a service restarting) are retried this long
 PROBLEMS_KEPT = 50
+RETRY_PAUSE_S, RETRY_PAUSE_CAP_S = 0.25, 4.0  # pauses between attempts at a service that is away
 
 
 def detail_of(response: httpx.Response) -> str:
@@ -137,5 +138,5 @@ class PlatformApi:
             except httpx.TransportError:
                 if self.clock() > deadline:
                     raise
-            await asyncio.sleep(backoff(attempt, 0.25, cap=4.0))
+            await asyncio.sleep(backoff(attempt, RETRY_PAUSE_S, cap=RETRY_PAUSE_CAP_S))
         raise AssertionError("unreachable")

@@ -21,6 +21,7 @@ from .store import OUTBOX
 log = logging.getLogger(__name__)
 BATCH = 500
 IDLE_POLL_S = 0.5  # without a wake-up (an event committed by another replica), look again this often
+RETRY_PAUSE_S = 0.5  # first pause after a failed round (broker or database away); it doubles
 UNPUBLISHED = "outbox_unpublishable"
 # Errors no retry can cure; anything else (broker away, leader moving) is retried.
 UNPUBLISHABLE = (MessageSizeTooLargeError, TypeError, ValueError)
@@ -47,7 +48,7 @@ class OutboxRelay:
             except Exception:
                 failures += 1
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(backoff(failures, 0.5))
+                await asyncio.sleep(backoff(failures, RETRY_PAUSE_S))
                 continue
             if published < BATCH:
                 try:

@@ -211,6 +211,8 @@ async def serve(service: Service[Any]) -> None:
     tasks: list[asyncio.Task] = []
     try:
         await runtime.start()
+        if hasattr(settings, "workers"):  # a service with CPU-heavy work: its workers are ready first
+            await runtime.workers.warm_up()
         await runtime.broker.start()
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
         tasks += [asyncio.create_task(job(runtime), name=job.__name__) for job in service.background]

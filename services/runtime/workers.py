@@ -30,7 +30,15 @@ class Workers:
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(function, *args, **kwargs))
 
+    async def warm_up(self) -> None:
+        """Start the worker processes now (a second or more each), not on the first citizen's request."""
+        await asyncio.gather(*(self.run(_ready) for _ in range(self.processes)))
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _ready() -> bool:
+    return True
