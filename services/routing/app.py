@@ -52,7 +52,9 @@ async def on_received(event: DossierReceived, tx: Tx, routing: RoutingContext) -
     version = await routing.workflows.latest(tx, template, competent)
     if version is None:
         raise ValueError(f"no workflow template {template!r}")
-    team = await officials.team(tx, routing.rosters, {event.commune_code, competent})
+    team = Team()  # nobody to pick or release: a step waiting in the pool needs no officials
+    if dossier.needs_team_to_enter(version.steps[0]):
+        team = await officials.team(tx, routing.rosters, {event.commune_code, competent})
     changes.commit(tx, dossier, team, dossier.start(competent, version, team, routing.calendar, utcnow()))
 
 
@@ -84,7 +86,11 @@ async def on_supplemented(event: DossierSupplemented, tx: Tx, routing: RoutingCo
 async def on_result_signed(event: ResultSigned, tx: Tx, routing: RoutingContext) -> None:
     """The signature arrived: the result goes to the return step."""
     dossier = await dossiers.load_or_new(tx, event.dossier_code)
-    team = await changes.team_of(tx, routing.rosters, dossier)
+    team = (
+        await changes.team_of(tx, routing.rosters, dossier)
+        if dossier.needs_team_to_enter(dossier.next_step)
+        else Team()
+    )
     events = dossier.record_signature(event.result_code, event.signed_at, team, routing.calendar, utcnow())
     changes.commit(tx, dossier, team, events)
 
@@ -92,7 +98,7 @@ async def on_result_signed(event: ResultSigned, tx: Tx, routing: RoutingContext)
 async def on_withdrawal_requested(event: DossierWithdrawalRequested, tx: Tx, routing: RoutingContext) -> None:
     """The owner asks to withdraw: granted (`dossier.withdrawn`) unless already decided (declined)."""
     dossier = await dossiers.load_or_new(tx, event.dossier_code)
-    team = await changes.team_of(tx, routing.rosters, dossier) if dossier.started else Team()
+    team = await changes.team_of(tx, routing.rosters, dossier) if dossier.needs_team_to_enter(None) else Team()
     events = dossier.withdraw(event.reason, event.requested_at, team, routing.calendar, utcnow())
     changes.commit(tx, dossier, team, events)
 

@@ -155,6 +155,17 @@ class DossierRecord(BaseModel):
         return self.flow.steps[self.step] if self.flow and self.step is not None else None
 
     @property
+    def next_step(self) -> Step | None:
+        """The step after the current one, if any."""
+        index = self.step
+        return self.steps[index + 1] if index is not None and index + 1 < len(self.steps) else None
+
+    def needs_team_to_enter(self, step: Step | None) -> bool:
+        """Whether moving into `step` involves the officials of the dossier's units: to pick
+        who takes an automatically assigned step, or to release the current holder's workload."""
+        return self.holder is not None or (step is not None and step.assign == "auto")
+
+    @property
     def deadline(self) -> datetime | None:
         """The date promised to the citizen: an apology's new date, else the due date."""
         return self.apology.new_due_at if self.apology else self.due_at

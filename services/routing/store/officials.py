@@ -60,17 +60,21 @@ class Rosters:
     deactivation shows at once (the records themselves are read in the transaction)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.cache: Expiring[str, list[str]] = Expiring(clock=clock)
+        self.cache: Expiring[str, dict[str, list[str]]] = Expiring(clock=clock)
 
     async def of(self, finder: Finder, unit: str) -> list[str]:
-        return await self.cache.get(unit, lambda: _ids_of(finder, unit))
+        """The ids of `unit`'s officials (every unit's are read in one query, a province has a few hundred)."""
+        return (await self.cache.get("all", lambda: _ids_by_unit(finder))).get(unit, [])
 
     def forget(self) -> None:
         self.cache.forget()
 
 
-async def _ids_of(finder: Finder, unit: str) -> list[str]:
-    return [row["_id"] for row in await finder.find(OFFICIALS, {"unit": unit})]
+async def _ids_by_unit(finder: Finder) -> dict[str, list[str]]:
+    by_unit: dict[str, list[str]] = {}
+    for row in await finder.find(OFFICIALS, order=[("_id", 1)]):
+        by_unit.setdefault(row["unit"], []).append(row["_id"])
+    return by_unit
 
 
 async def team(tx: Tx, rosters: Rosters, units: Iterable[str], also: Iterable[str | None] = ()) -> Team:
