@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from motcua_contracts import DossierReceived
+from motcua_contracts import DossierReceived, ResultSigned
 
 RECEIVED_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
 
@@ -33,3 +33,16 @@ def received(code: str, **changes: Any) -> DossierReceived:
         "workflow": "commune-standard",
     }
     return DossierReceived.model_validate(data | changes)
+
+
+def signed(code: str, at: datetime) -> ResultSigned:
+    """Signing's event: the dossier's first result carries the agency's signature."""
+    return ResultSigned(
+        dossier_code=code,
+        result_code=f"{code}-KQ1",
+        document_sha256="ab" * 32,
+        signature="c2ln",
+        algorithm="ECDSA-P256-SHA256",
+        key_id="k1",
+        signed_at=at,
+    )

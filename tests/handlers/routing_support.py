@@ -21,7 +21,6 @@ from motcua_contracts import (
     Envelope,
     Event,
     PaymentNotRequired,
-    ResultSigned,
 )
 
 from infra.issuer import create_app
@@ -33,7 +32,7 @@ from services.runtime.auth import TokenVerifier
 from services.runtime.calendar import WorkCalendar
 from tests.harness import Harness
 
-from .events import received
+from .events import received, signed
 
 ISSUER = "http://issuer.test"
 BYTES = "application/octet-stream"
@@ -130,17 +129,7 @@ class Routing:
         await self.deliver(PaymentNotRequired(dossier_code=code))
 
     async def signed(self, code: str) -> None:
-        await self.deliver(
-            ResultSigned(
-                dossier_code=code,
-                result_code=f"{code}-KQ1",
-                document_sha256="ab" * 32,
-                signature="c2ln",
-                algorithm="ECDSA-P256-SHA256",
-                key_id="k1",
-                signed_at=utcnow(),
-            )
-        )
+        await self.deliver(signed(code, utcnow()))
 
     async def withdrawal(self, code: str, requested_at: datetime | None = None) -> Envelope:
         request = DossierWithdrawalRequested(

@@ -21,7 +21,6 @@ from motcua_contracts import (
     PaymentCancelled,
     PaymentCompleted,
     PaymentRequested,
-    ResultSigned,
 )
 
 from services.intake.app import PROGRESS
@@ -29,6 +28,7 @@ from services.intake.timeline import LABELS
 from services.runtime import utcnow
 from tests.harness import Harness
 
+from .events import signed
 from .test_intake import RESIDENCE, running
 
 OWNER = RESIDENCE["applicant"]
@@ -113,15 +113,7 @@ def journey(code: str) -> list[Any]:
         ),
         DossierDueSoon(dossier_code=code, due_at=due, unit="H40.101"),
         DossierApproved(dossier_code=code, competent_unit="H40.101", approved_by="Nguyễn Văn Minh", result_title="KQ"),
-        ResultSigned(
-            dossier_code=code,
-            result_code=f"{code}-KQ1",
-            document_sha256="ab" * 32,
-            signature="c2ln",
-            algorithm="ECDSA-P256-SHA256",
-            key_id="k1",
-            signed_at=now,
-        ),
+        signed(code, now),
         DossierCompleted(dossier_code=code, result_code=f"{code}-KQ1", completed_at=now, due_at=due, outcome="early"),
         CitizenNotified(dossier_code=code, channel="sms", template="result_ready", recipient="091****678", sent_at=now),
     ]

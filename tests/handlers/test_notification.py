@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from motcua_contracts import (
     CitizenNotified,
+    DossierApologised,
     DossierCompleted,
+    DossierRefused,
     DossierSupplementRequested,
     DossierWithdrawalDeclined,
     DossierWithdrawn,
@@ -61,3 +63,27 @@ async def test_the_answer_to_a_withdrawal_request_is_told() -> None:
         )
         await notification.deliver(declined)
         assert [m.template for m in await notification.emitted(CitizenNotified)] == ["withdrawn", "withdrawal_declined"]
+
+
+async def test_a_refusal_and_an_apology_with_its_new_date_are_told() -> None:
+    async with Harness.running(create(NotificationSettings())) as notification:
+        await notification.deliver(received(CODE))
+        await notification.deliver(
+            DossierApologised(
+                dossier_code=CODE,
+                reason="Chờ xác minh",
+                due_at=AT,
+                new_due_at=datetime(2026, 12, 2, 10, 0, tzinfo=UTC),  # 17:00 in Vietnam
+                apologised_by="Phạm Thị Lan",
+                unit="H40.101",
+                apologised_at=AT,
+            )
+        )
+        await notification.deliver(
+            DossierRefused(
+                dossier_code=CODE, reason="Không đủ điều kiện", refused_by="x", unit="H40.101", refused_at=AT
+            )
+        )
+        assert [m.template for m in await notification.emitted(CitizenNotified)] == ["apologised", "refused"]
+        stored = await notification.documents.get("dossiers", CODE)
+    assert "02/12/2026" in stored["messages"]["apologised"]["text"]
