@@ -82,10 +82,15 @@ async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: di
     for service in SERVICES:
         parked = [r.key async for r in read_topic(stack.kafka_bootstrap, dead_letter_topic(service).name)]
         assert not set(parked) & {code.encode() for code in codes}, f"{service} dead-lettered events of this run"
-    # the one timeline of each dossier (intake's public history) shows its completion once
-    timelines = database(stack, "intake")["tracking"].find({"_id": {"$in": codes}})
-    counted = {t["_id"]: sum(step["event"] == DossierCompleted.TYPE for step in t["steps"]) for t in timelines}
-    assert counted == dict.fromkeys(codes, 1)
+
+    # the one timeline of each dossier (intake's public history) shows its completion once,
+    # as soon as intake has followed routing's topic that far
+    def completions() -> dict[str, int]:
+        timelines = database(stack, "intake")["tracking"].find({"_id": {"$in": codes}})
+        return {t["_id"]: sum(step["event"] == DossierCompleted.TYPE for step in t["steps"]) for t in timelines}
+
+    await wait_until(lambda: len(completions()) == len(codes) and all(completions().values()), "intake's histories")
+    assert completions() == dict.fromkeys(codes, 1)
 
 
 async def test_fifty_dossiers_complete_once_each_in_one_trace_across_six_services(stack: Stack) -> None:
