@@ -3,7 +3,6 @@ malformed events dead-lettered with their reason while the others flow on."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import subprocess
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from infra.dlq import replay
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 
-from .support import database, submit_and_complete, wait_all_notified
+from .support import database, eventually, submit_and_complete, wait_all_notified
 
 pytestmark = pytest.mark.e2e
 
@@ -152,12 +151,13 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
             r.key: dict(r.headers)["motcua-dlq-reason"].decode() async for r in read_topic(stack.kafka_bootstrap, topic)
         }
 
-    found: dict[str, dict[bytes, str]] = {}
-    for _ in range(60):  # dead-lettering happens as each consumer reaches the records
-        found = {service: await parked(service) for service in consumers_of_intake}
-        if all({b"garbage-1", b"garbage-2"} <= set(found[s]) for s in consumers_of_intake):
-            break
-        await asyncio.sleep(0.5)
+    async def everywhere() -> dict[str, dict[bytes, str]]:
+        return {service: await parked(service) for service in consumers_of_intake}
+
+    # dead-lettering happens as each consumer reaches the records
+    found = await eventually(
+        everywhere, lambda found: all({b"garbage-1", b"garbage-2"} <= set(found[s]) for s in consumers_of_intake)
+    )
     for service in consumers_of_intake:
         assert "malformed event" in found[service][b"garbage-1"]
         assert "fee_vnd" in found[service][b"garbage-2"], found[service][b"garbage-2"]
@@ -169,10 +169,7 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
 
     before = {service: await parked_count(service) for service in consumers_of_intake}
     assert await replay(stack, "digitisation") == before["digitisation"] == 2
-    for _ in range(60):
-        if await parked_count("digitisation") == 4:
-            break
-        await asyncio.sleep(0.5)
+    await eventually(lambda: parked_count("digitisation"), lambda count: count == 4)
     after = {service: await parked_count(service) for service in consumers_of_intake}
     assert after == before | {"digitisation": 4}
 

@@ -43,8 +43,10 @@ def deadline_sweeps(stack: Stack) -> int:
 
 
 async def after_two_sweeps(stack: Stack) -> None:
-    """Wait until the watcher has looked twice since its (re)start: what was due has fired."""
+    """Wait until the watcher has looked twice since its (re)start and routing's outbox is
+    empty: whatever was due has fired and been published."""
     await wait_until(lambda: deadline_sweeps(stack) >= 2, "two deadline sweeps")
+    await wait_until(lambda: database(stack, "routing")["outbox"].count_documents({}) == 0, "routing's outbox")
 
 
 class Officer:
@@ -97,6 +99,13 @@ async def submit(stack: Stack, procedure_code: str, commune: str, seed: int, **e
 
 async def routing_events(stack: Stack, code: str) -> list[Envelope]:
     return [e for e in await events(stack, DossierCompleted.TOPIC) if e.subject == code]
+
+
+async def routing_history_until_completed(stack: Stack, code: str) -> list[Envelope]:
+    """The dossier's events on routing's topic, once its completion is published (the relay follows the commit)."""
+    return await eventually(
+        lambda: routing_events(stack, code), lambda found: any(e.type == "dossier.completed" for e in found)
+    )
 
 
 def routing_state(stack: Stack, code: str) -> dict[str, Any]:
@@ -166,7 +175,7 @@ async def test_officers_take_a_commune_dossier_from_receipt_to_result(stack: Sta
     again = await colleague.post(f"/dossiers/{code}/return")
     assert again.status_code == 409
 
-    history = await routing_events(stack, code)
+    history = await routing_history_until_completed(stack, code)
     steps = [e.data["step"] for e in history if e.type == "dossier.step_started"]
     assert steps == ["receive", "review", "approve", "sign", "return"]
     completed = [e for e in history if e.type == "dossier.completed"]
@@ -262,7 +271,7 @@ async def test_inter_agency_dossier_goes_to_the_department_and_back(stack: Stack
     assert back["holder_unit"] == "H40.101"
     assert (await reception.post(f"/dossiers/{code}/return")).status_code == 200
 
-    history = await routing_events(stack, code)
+    history = await routing_history_until_completed(stack, code)
     moves = [(e.data["from_unit"], e.data["to_unit"]) for e in history if e.type == "dossier.transferred"]
     assert moves == [("H40.101", "000.16.01.H40"), ("000.16.01.H40", "H40.101")]
     approved = next(e for e in history if e.type == "dossier.approved")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 from collections import Counter
+from typing import Any
 
 import pytest
 from motcua_contracts import (
@@ -32,6 +33,7 @@ from .support import (
     database,
     distinct_events_per_dossier,
     events,
+    eventually,
     officials,
     settled,
     submit_and_complete,
@@ -75,10 +77,20 @@ async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: di
         CitizenNotified: codes,
     }
     topics = {event_type.TOPIC for event_type in expected}
-    published = {topic: await events(stack, topic) for topic in topics}
+
+    async def published() -> dict[Any, Counter[str]]:
+        """Distinct events of each type per dossier on the topics (a relay may still be publishing)."""
+        on_topic = {topic: await events(stack, topic) for topic in topics}
+        return {kind: distinct_events_per_dossier(on_topic[kind.TOPIC], kind.TYPE) for kind in expected}
+
+    def all_there(found: dict[Any, Counter[str]]) -> bool:
+        return all(found[kind][code] for kind, wanted in expected.items() for code in wanted)
+
+    found = await eventually(published, all_there)
     for event_type, wanted in expected.items():
-        found = distinct_events_per_dossier(published[event_type.TOPIC], event_type.TYPE)
-        assert {code: found[code] for code in codes} == {code: int(code in wanted) for code in codes}, event_type.TYPE
+        assert {code: found[event_type][code] for code in codes} == {code: int(code in wanted) for code in codes}, (
+            event_type.TYPE
+        )
     for service in SERVICES:
         parked = [r.key async for r in read_topic(stack.kafka_bootstrap, dead_letter_topic(service).name)]
         assert not set(parked) & {code.encode() for code in codes}, f"{service} dead-lettered events of this run"
