@@ -4,24 +4,14 @@ replicas use them) and its officials."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from services.routing.domain import Step
 from services.routing.store import workflows
 
-from .routing_support import Routing, running
+from .routing_support import Routing
 
 OVERRIDE = "/workflows/commune-standard/units/H40.102"
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
 
 
 def with_a_cross_check(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

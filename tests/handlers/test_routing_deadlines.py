@@ -3,23 +3,15 @@ alarms for explicit moments, and the forms officers issue."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from motcua_contracts import DossierApologised, DossierDueSoon, DossierOverdue, DossierSupplemented, Event
 
 from services.routing.deadlines import sweep
 from services.runtime import utcnow
 
-from .routing_support import CALENDAR, SUPPLEMENT, Routing, pdf_text, running
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
+from .routing_support import CALENDAR, SUPPLEMENT, Routing, pdf_text
 
 
 async def at_review(routing: Routing, code: str, **changes: object) -> None:

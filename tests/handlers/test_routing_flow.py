@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from motcua_contracts import (
     DossierApproved,
     DossierAssigned,
@@ -20,13 +17,7 @@ from motcua_contracts import (
 
 from services.runtime import utcnow
 
-from .routing_support import Routing, running
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
+from .routing_support import Routing
 
 
 async def test_a_commune_dossier_from_receipt_to_its_result(routing: Routing) -> None:

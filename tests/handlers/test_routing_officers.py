@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from motcua_contracts import DossierAssigned, DossierRefused, DossierSupplementRequested
 
-from .routing_support import SUPPLEMENT, Routing, running
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
+from .routing_support import SUPPLEMENT, Routing
 
 
 async def test_claiming_is_for_the_unit_the_role_and_an_unheld_step(routing: Routing) -> None:

@@ -3,21 +3,11 @@ the audit trail of every attempt."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from services.runtime import utcnow
 
-from .routing_support import Routing, running
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
+from .routing_support import Routing
 
 
 async def test_requests_need_the_token_of_an_active_official(routing: Routing) -> None:

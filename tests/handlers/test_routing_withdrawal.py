@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
+from collections.abc import Awaitable
 from typing import TypeVar
 
-import pytest
 from motcua_contracts import (
     DossierApproved,
     DossierStepStarted,
@@ -19,15 +17,9 @@ from motcua_contracts import (
 
 from services.runtime import utcnow
 
-from .routing_support import SUPPLEMENT, Routing, running
+from .routing_support import SUPPLEMENT, Routing
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def routing(tmp_path: Path) -> AsyncIterator[Routing]:
-    async with running(tmp_path) as routing:
-        yield routing
 
 
 async def test_an_undecided_dossier_is_withdrawn_and_its_holder_released(routing: Routing) -> None:

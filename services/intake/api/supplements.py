@@ -7,23 +7,25 @@ clock was paused. A withdrawal is the owner's request: routing accepts or declin
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
-from motcua_contracts import DossierSupplemented, DossierWithdrawalRequested
+from motcua_contracts import Event
 from pydantic import BaseModel, Field
 
-from services.runtime import RuntimeDep, Tx, utcnow
+from services.runtime import Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
 
 from .. import store
 from ..context import IntakeDep
 from ..submission import ComponentIn, Problem, received_components
-from ..timeline import Conflict, MissingDocuments
+from ..timeline import Conflict, MissingDocuments, Timeline
 from .dossiers import refusal
 from .owners import Owner, owned_dossier
 
 router = APIRouter(tags=["supplements and withdrawal"])
+E = TypeVar("E", bound=Event)
 
 
 class SupplementIn(BaseModel):
@@ -46,17 +48,10 @@ async def supplement(
     if problems:
         raise refusal("the supplement cannot be accepted", problems)
 
-    async def resume(tx: Tx) -> DossierSupplemented:
-        timeline = await store.load_timeline(tx, code)
-        event = timeline.supplement(components, utcnow(), intake.calendar)
-        store.save_timeline(tx, timeline)
-        tx.emit(event, commune=dossier.event().commune_code)
-        return event
-
     try:
-        supplemented = await runtime.transact(resume)
-    except Conflict as conflict:
-        raise HTTPException(409, str(conflict)) from None
+        supplemented = await add_to_history(
+            runtime, code, dossier.event().commune_code, lambda t: t.supplement(components, utcnow(), intake.calendar)
+        )
     except MissingDocuments as missing:
         problems = [
             Problem("missing_document", f"requested document {name!r} is missing", component=name)
@@ -78,15 +73,24 @@ async def request_withdrawal(
     """The owner asks to withdraw the dossier; routing answers (withdrawn, or declined if already decided)."""
     dossier = await owned_dossier(request, runtime, intake, code, body.owner)
 
-    async def ask(tx: Tx) -> DossierWithdrawalRequested:
+    requested = await add_to_history(
+        runtime, code, dossier.event().commune_code, lambda t: t.request_withdrawal(body.reason, utcnow())
+    )
+    return {"dossier_code": code, "status": "withdrawal_requested", "requested_at": local(requested.requested_at)}
+
+
+async def add_to_history(runtime: Runtime[Any], code: str, commune: str, request: Callable[[Timeline], E]) -> E:
+    """Apply the owner's `request` to the dossier's history and publish the event it makes, in one
+    transaction; a request the history does not allow (closed, already pending) is a 409."""
+
+    async def apply(tx: Tx) -> E:
         timeline = await store.load_timeline(tx, code)
-        event = timeline.request_withdrawal(body.reason, utcnow())
+        event = request(timeline)
         store.save_timeline(tx, timeline)
-        tx.emit(event, commune=dossier.event().commune_code)
+        tx.emit(event, commune=commune)
         return event
 
     try:
-        requested = await runtime.transact(ask)
+        return await runtime.transact(apply)
     except Conflict as conflict:
         raise HTTPException(409, str(conflict)) from None
-    return {"dossier_code": code, "status": "withdrawal_requested", "requested_at": local(requested.requested_at)}
