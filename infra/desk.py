@@ -28,7 +28,7 @@ from .casework import (
 )
 from .citizens import resubmit
 from .platform_api import PlatformApi, Tally, detail_of
-from .staffing import PROVINCE_ADMIN, Roster
+from .staffing import PROVINCE_ADMIN, SECOND_PROVINCE_ADMIN, Roster
 
 LOOK_AGAIN_S, LOOK_AGAIN_CAP_S = 0.25, 5.0  # pauses between looks at a dossier that waits for something
 BEFORE_APPROVAL = frozenset({"digitisation", "payment", "supplement"})
@@ -46,6 +46,7 @@ class Options:
     patience: float = 300.0  # how long an action waits for payment, scans or a supplement, seconds
     connections: int = 16  # HTTP requests in flight
     admin: str = PROVINCE_ADMIN  # who lists and adds officials
+    confirming_admin: str = SECOND_PROVINCE_ADMIN  # who confirms the leader roles `admin` asks for
 
 
 class Desk:

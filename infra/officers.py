@@ -20,7 +20,8 @@ plays the official the step belongs to, after a think time:
   and another share is refused with a reason in Vietnamese.
 
 Units lacking a receiving officer, specialist or leader are staffed through the officials
-API as the province administrator (`infra/staffing.py`). Every answer other than the
+API as the province administrator, a second province administrator confirming each leader
+role (`infra/staffing.py`). Every answer other than the
 expected one is counted in `tally`; the unexpected ones are described in `tally.problems`
 (status and the service's message, never a citizen's personal data).
 
@@ -40,9 +41,10 @@ API:
 
 - `Officers(endpoints, options=Options(), transport=None)`; `Officers.for_stack(stack, options)`.
   `Options(think=0.2, supplements=0.05, refusals=0.02, seed=None, patience=300.0,
-  connections=16, admin="h40.quantri")`: mean think time (s), shares of dossiers sent back
-  and refused, seed of the decisions, how long an action waits for its conditions (s),
-  HTTP requests in flight, the administrator who lists and adds officials.
+  connections=16, admin="h40.quantri", confirming_admin="h40.quantri2")`: mean think time (s),
+  shares of dossiers sent back and refused, seed of the decisions, how long an action waits
+  for its conditions (s), HTTP requests in flight, the administrator who lists and adds
+  officials and the one who confirms the leader roles the first asks for.
 - `await start(since=None, follow=True)`: open and follow routing's topic from now, or from the
   moment `since` (to pick up dossiers submitted before the start); `await stop()`;
   `async with officers:` does both.
@@ -107,7 +109,7 @@ class Officers:
         )
         self.tally = Tally()
         api = PlatformApi(self.client, endpoints.routing, endpoints.intake, endpoints.issuer, options.connections)
-        self.roster = Roster(api, options.admin)
+        self.roster = Roster(api, options.admin, options.confirming_admin)
         self.desk = Desk(api, self.roster, self.tally, options)
         self.cases: dict[str, Case] = {}
         self.unheard: OrderedDict[str, list[tuple[Envelope, float]]] = OrderedDict()

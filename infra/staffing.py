@@ -3,7 +3,9 @@ specialist and a leader.
 
 The sample officials serve two communes and three departments; before a load run the
 missing ones are added through routing's API as the province administrator, with ids
-`sim.<unit code>.<role>`. Officials on record are kept, so staffing twice changes nothing.
+`sim.<unit code>.<role>`. A leader takes two administrators (routing's four eyes): the
+province administrator asks for the role and a second province administrator confirms
+it. Officials on record are kept, so staffing twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .dossiers import person_name
 from .platform_api import PlatformApi
 
 PROVINCE_ADMIN = "h40.quantri"
+SECOND_PROVINCE_ADMIN = "h40.quantri2"  # confirms the leader roles the first one asks for
 NOT_AT_COMMUNE = ("province", "inter_agency")
 
 
@@ -65,10 +68,11 @@ def by_role(officials: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 class Roster:
     """Who works in each unit, as routing lists them to the province administrator; a unit
-    lacking a role is staffed the first time a dossier needs it."""
+    lacking a role is staffed the first time a dossier needs it (`confirming` confirms the
+    leader roles `admin` asks for)."""
 
-    def __init__(self, api: PlatformApi, admin: str = PROVINCE_ADMIN) -> None:
-        self.api, self.admin = api, admin
+    def __init__(self, api: PlatformApi, admin: str = PROVINCE_ADMIN, confirming: str = SECOND_PROVINCE_ADMIN) -> None:
+        self.api, self.admin, self.confirming = api, admin, confirming
         self.units: dict[str, dict[str, list[str]]] = {}  # unit → role → active official ids
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.added: list[str] = []
@@ -98,6 +102,10 @@ class Roster:
             official_id = official.pop("id")
             put = await self.api.routing(self.admin, "PUT", f"/officials/{official_id}", json=official)
             put.raise_for_status()
+            if put.status_code == 202:  # a leader: pending until a second administrator confirms
+                path = f"/role-changes/{put.json()['id']}/confirmation"
+                confirmed = await self.api.routing(self.confirming, "POST", path)
+                confirmed.raise_for_status()
             officials.append({"id": official_id, **official})
             self.added.append(official_id)
         return by_role(officials)

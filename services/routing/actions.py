@@ -2,7 +2,8 @@
 
 Each action runs in one transaction: load the dossier and the officials of its units,
 let the dossier apply the rules, save both with the events and the audit entry. An
-attempt the rules refuse (403, 409, 422) changes nothing and is audited on its own.
+attempt the rules refuse (403, 409, 422) changes nothing and is audited on its own,
+filed under the unit holding the dossier too, so its leaders see attempts from outside.
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ async def act(runtime: Runtime[RoutingContext], who: Official, code: str, action
     try:
         return await runtime.transact(work)
     except Refused as refused:
-        line = audit.entry(who, action, code, refused.outcome, str(refused), before=dict(before) or None)
+        line = audit.entry(
+            who,
+            action,
+            code,
+            refused.outcome,
+            str(refused),
+            before=dict(before) or None,
+            filed_under=[before.get("unit")],
+        )
         await audit.record(runtime.documents, line)
         raise
 
@@ -102,14 +111,15 @@ async def return_result(runtime: Runtime[RoutingContext], who: Official, code: s
 async def apologise(
     runtime: Runtime[RoutingContext], who: Official, code: str, reason: str, new_due_at: datetime
 ) -> Dossier:
-    """Apologise with a new return date: once, before the due date."""
-    calendar = runtime.context.calendar
+    """The holder of the step apologises with a new return date: once, before the due date,
+    within the horizon the province set."""
+    calendar, horizon = runtime.context.calendar, runtime.context.apology_horizon
     return await act(
         runtime,
         who,
         code,
         "apologise",
-        lambda dossier, team, now: dossier.apologise(who, reason, new_due_at, calendar, now),
+        lambda dossier, team, now: dossier.apologise(who, reason, new_due_at, calendar, now, horizon),
     )
 
 

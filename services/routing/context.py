@@ -1,6 +1,6 @@
 """What routing holds at hand while it runs: the province's units and its authority map,
 the working calendar, the workflow versions and units' rosters (cached), the officials'
-token verifier and the deadline watcher's counter. Built once by `start` before any event or request."""
+token verifier, the deadline watcher's counter and the apology's horizon. Built once by `start` before any event or request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -37,6 +38,7 @@ class RoutingContext:
     verifier: TokenVerifier
     fonts: Fonts
     sweeps: Counter  # deadline sweeps done, so a watcher can tell one has run
+    apology_horizon: timedelta  # how far past the due date an apology may move the return date
 
     def unit_name(self, code: str) -> str:
         unit = self.units.get(code)
@@ -65,6 +67,7 @@ async def start(
         verifier=verifier or TokenVerifier(issuer, settings.oidc_audience),
         fonts=Fonts(regular=settings.pdf_font, bold=settings.pdf_bold_font),
         sweeps=runtime.metrics.counter("motcua_deadline_sweeps", "Deadline sweeps done by the watcher."),
+        apology_horizon=timedelta(days=settings.apology_horizon_days),
     )
 
 

@@ -32,7 +32,15 @@ async def dossier_for(runtime: Runtime[RoutingContext], who: Official, code: str
     if dossier is None or not dossier.received:
         raise NotFound(f"no dossier {code!r}")
     if not dossier.visible_to(who.unit):
-        line = audit.entry(who, "view", code, "forbidden", "not routed through the unit", before=dossier.state())
+        line = audit.entry(
+            who,
+            "view",
+            code,
+            "forbidden",
+            "not routed through the unit",
+            before=dossier.state(),
+            filed_under=[dossier.holder_unit],
+        )
         await audit.record(runtime.documents, line)
         raise Forbidden(f"dossier {code} is not routed through your unit")
     return dossier
@@ -106,13 +114,17 @@ async def form(runtime: Runtime[RoutingContext], who: Official, code: str, kind:
     raise NotFound(f"dossier {code} has no {kind} form")
 
 
-async def trail(runtime: Runtime[RoutingContext], who: Official, dossier: str | None, limit: int) -> list[audit.Entry]:
-    """A dossier's audit trail (to officials of its route), or the unit's (to leaders and administrators)."""
+async def trail(
+    runtime: Runtime[RoutingContext], who: Official, dossier: str | None, limit: int, before: str | None = None
+) -> tuple[list[audit.Entry], str | None]:
+    """A dossier's audit trail (to officials of its route), or the unit's: what was done and
+    attempted in it (to leaders and administrators). Newest first, `limit` at a time, older than
+    the entry `before`; with the cursor of the next page."""
     if dossier is not None:
         found = await dossiers.get(runtime.documents, dossier)
         if found is None or not found.visible_to(who.unit):
             raise NotFound(f"no dossier {dossier!r} routed through your unit")
-        return await audit.trail(runtime.documents, {"dossier": dossier}, limit)
+        return await audit.page(runtime.documents, {"dossier": dossier}, limit, before)
     if not who.has_role(LEADER, ADMIN):
         raise Forbidden("only leaders and administrators read their unit's audit trail")
-    return await audit.trail(runtime.documents, {"unit": who.unit}, limit)
+    return await audit.page(runtime.documents, {"units": who.unit}, limit, before)

@@ -20,6 +20,12 @@ class RoutingSettings(ServiceSettings, ReferenceData, PdfForms, Workers, Officia
     officials_file: str = Field(
         default=str(DATA / "officials.json"), description="Officials to load when they are not on record yet."
     )
+    apology_horizon_days: int = Field(
+        default=60,
+        ge=1,
+        le=366,
+        description="How many calendar days past the due date an apology may move the return date at most.",
+    )
     deadline_sweep_s: float = Field(
         default=30.0, gt=0, description="How often the deadline watcher looks for due-soon and overdue dossiers."
     )

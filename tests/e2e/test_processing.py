@@ -193,7 +193,7 @@ async def test_officers_take_a_commune_dossier_from_receipt_to_result(stack: Sta
     approval = next(e for e in trail if e["action"] == "approve" and e["outcome"] == "allowed")
     assert approval["from"] == {"status": "processing", "step": "approve", "unit": "H40.101", "holder": leader_id}
     assert approval["to"]["step"] == "sign"
-    assert [e["at"] for e in trail] == sorted(e["at"] for e in trail)
+    assert [e["at"] for e in trail] == sorted((e["at"] for e in trail), reverse=True)  # newest first
 
 
 async def test_claim_race_has_one_winner_every_time(stack: Stack) -> None:

@@ -163,3 +163,123 @@ async def test_a_new_official_is_assigned_work_at_once_here_and_within_five_seco
     assert await reviewer("H40.101-261124-0733") != "h40101.cutru2"
     routing.ticks.advance(0.1)
     assert await reviewer("H40.101-261124-0734") == "h40101.cutru2"
+
+
+LEADER_RECORD = {"name": "Hoàng Văn Nam", "unit": "H40.101", "roles": ["leader"], "fields": [], "areas": []}
+
+
+async def test_no_one_grants_a_role_to_themself(routing: Routing) -> None:
+    admin, province_admin = (await routing.officers("h40101.quantri", "h40.quantri")).values()
+    own = {"name": "Quản trị xã", "unit": "H40.101", "fields": [], "areas": []}
+    for roles in (["admin", "leader"], ["admin", "specialist"], ["admin", "receiving"]):
+        refused = await admin.put("/officials/h40101.quantri", own | {"roles": roles})
+        assert refused.status_code == 403 and "no one grants roles to themself" in refused.text
+    moved = await province_admin.put("/officials/h40.quantri", own | {"unit": "H40.101", "roles": ["admin"]})
+    assert moved.status_code == 403  # a move is a grant too: administrator of the commune
+    assert (await admin.get("/me")).json()["roles"] == ["admin"]
+    renamed = await admin.put("/officials/h40101.quantri", own | {"name": "Quản trị xã An Bình", "roles": ["admin"]})
+    assert renamed.status_code == 200  # one's own name and fields, without a new role, are one's own business
+    refusals = await routing.harness.documents.find("audit", {"action": "put_official", "outcome": "forbidden"})
+    assert {e["official"] for e in refusals} == {admin.id, province_admin.id} and len(refusals) == 4
+
+
+async def test_an_administrator_grants_itself_the_leader_role_and_then_approves_refused(routing: Routing) -> None:
+    code = "H40.101-261124-0741"
+    await routing.to_approval(code)
+    await routing.digitised_and_free(code)
+    admin = await routing.officer("h40101.quantri")
+    grant = await admin.put("/officials/h40101.quantri", {**LEADER_RECORD, "roles": ["admin", "leader"]})
+    assert grant.status_code == 403
+    assert (await admin.post(f"/dossiers/{code}/approval")).status_code == 403
+    assert (await admin.get("/me")).json()["roles"] == ["admin"]
+
+
+async def test_the_leader_role_takes_a_second_administrator(routing: Routing) -> None:
+    team = await routing.officers("h40101.quantri", "h40.quantri", "h40102.quantri", "h40101.hotich")
+    admin, province_admin, other_unit_admin, specialist = team.values()
+    promotion = {"name": "Phạm Thị Lan", "unit": "H40.101", "roles": ["specialist", "leader"], "fields": ["Hộ tịch"]}
+
+    asked = await admin.put("/officials/h40101.hotich", promotion)
+    assert asked.status_code == 202, asked.text
+    change = asked.json()
+    assert (change["status"], change["official"], change["requested_by"]) == ("pending", specialist.id, admin.id)
+    assert change["before"]["roles"] == ["specialist"] and change["after"]["roles"] == ["specialist", "leader"]
+    assert (await specialist.get("/me")).json()["roles"] == ["specialist"]  # nothing yet
+    assert [c["id"] for c in (await province_admin.get("/role-changes", unit="H40.101")).json()["role_changes"]] == [
+        change["id"]
+    ]
+    assert (await specialist.get("/role-changes")).status_code == 403
+
+    confirm = f"/role-changes/{change['id']}/confirmation"
+    by_asker = await admin.post(confirm)
+    assert by_asker.status_code == 403 and "a second administrator must confirm" in by_asker.text
+    assert (await specialist.post(confirm)).status_code == 403  # neither the official concerned
+    assert (await other_unit_admin.post(confirm)).status_code == 403  # nor another unit's administrator
+    assert (await specialist.get("/me")).json()["roles"] == ["specialist"]
+
+    confirmed = await province_admin.post(confirm)
+    assert confirmed.status_code == 200 and confirmed.json()["roles"] == ["specialist", "leader"]
+    assert (await specialist.get("/me")).json()["roles"] == ["specialist", "leader"]
+    again = await province_admin.post(confirm)
+    assert again.status_code == 409 and "confirmed already" in again.text
+    assert (await province_admin.get("/role-changes", unit="H40.101")).json()["role_changes"] == []
+
+    trail = (await admin.get("/audit")).json()["entries"]
+    steps = [e for e in trail if e.get("subject") == specialist.id and e["outcome"] == "allowed"]
+    assert [e["action"] for e in steps] == ["confirm_role_change", "ask_role_change"]
+    for entry in steps:
+        assert entry["from"] == {"unit": "H40.101", "roles": ["specialist"], "active": True}
+        assert entry["to"] == {"unit": "H40.101", "roles": ["specialist", "leader"], "active": True}
+    assert steps[0]["role_change"] | {"id": None} == {
+        "id": None,
+        "status": "confirmed",
+        "requested_by": admin.id,
+        "decided_by": province_admin.id,
+    }
+    assert steps[1]["official"] == admin.id and steps[1]["role_change"]["decided_by"] is None
+    refused = [e for e in trail if e["action"] == "confirm_role_change" and e["outcome"] != "allowed"]
+    assert [(e["official"], e["outcome"]) for e in refused] == [
+        (province_admin.id, "conflict"),
+        (other_unit_admin.id, "forbidden"),
+        (specialist.id, "forbidden"),
+        (admin.id, "forbidden"),
+    ]
+
+
+async def test_lesser_roles_take_one_administrator_and_every_grant_is_audited_with_the_roles(routing: Routing) -> None:
+    admin = await routing.officer("h40101.quantri")
+    newcomer = {"name": "Ngô Văn Mới", "unit": "H40.101", "roles": ["receiving"], "fields": [], "areas": []}
+    added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
+    assert added.status_code == 200 and added.json()["roles"] == ["receiving"]
+    both = await admin.put("/officials/h40101.tiepnhan3", newcomer | {"roles": ["receiving", "specialist"]})
+    assert both.status_code == 200 and both.json()["roles"] == ["receiving", "specialist"]
+    [first, second] = await routing.harness.documents.find("audit", {"subject": "h40101.tiepnhan3"}, order=[("_id", 1)])
+    assert (first["from"], first["to"]["roles"]) == (None, ["receiving"])
+    assert (second["from"]["roles"], second["to"]["roles"]) == (["receiving"], ["receiving", "specialist"])
+
+
+async def test_making_an_administrator_moving_a_leader_or_reactivating_one_takes_two(routing: Routing) -> None:
+    admin, province_admin, second = (await routing.officers("h40101.quantri", "h40.quantri", "h40.quantri2")).values()
+    new_admin = {"name": "Lý Văn Quản", "unit": "H40.101", "roles": ["admin"], "fields": [], "areas": []}
+    asked = await province_admin.put("/officials/h40101.quantri2", new_admin)
+    assert asked.status_code == 202 and asked.json()["before"] is None
+    assert (await (await routing.officer("h40101.quantri2")).get("/me")).status_code == 403  # not yet an official
+    assert (await second.post(asked.json()["confirm"])).status_code == 200
+    assert (await (await routing.officer("h40101.quantri2")).get("/me")).json()["roles"] == ["admin"]
+
+    moved = await province_admin.put("/officials/h40101.chutich", LEADER_RECORD | {"unit": "H40.102"})
+    assert moved.status_code == 202  # a leader of another commune now
+    retired = await admin.put("/officials/h40101.phochutich", LEADER_RECORD | {"active": False})
+    assert retired.status_code == 200  # taking a role away takes one
+    back = await admin.put("/officials/h40101.phochutich", LEADER_RECORD)
+    assert back.status_code == 202
+
+    stale = await admin.put("/officials/h40101.chutich", LEADER_RECORD | {"active": False})
+    assert stale.status_code == 200
+    late = await second.post(moved.json()["confirm"])
+    assert late.status_code == 409 and "record changed since" in late.text  # confirmed what no longer is
+
+    cancelled = await second.post(f"/role-changes/{back.json()['id']}/cancellation")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (await province_admin.post(back.json()["confirm"])).status_code == 409
+    assert (await province_admin.post("/role-changes/nothing/confirmation")).status_code == 404

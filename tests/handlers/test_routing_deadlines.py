@@ -11,7 +11,7 @@ from motcua_contracts import DossierApologised, DossierDueSoon, DossierOverdue, 
 from services.routing.deadlines import sweep
 from services.runtime import utcnow
 
-from .routing_support import CALENDAR, SUPPLEMENT, Routing, pdf_text
+from .routing_support import CALENDAR, SUPPLEMENT, Routing, pdf_text, running
 
 
 async def at_review(routing: Routing, code: str, **changes: object) -> None:
@@ -118,6 +118,51 @@ async def test_an_apology_is_allowed_once_and_only_before_the_due_date(routing: 
     await at_review(routing, late, received_at=now - timedelta(days=14), due_at=now - timedelta(hours=1))
     too_late = await specialist.post(f"/dossiers/{late}/apology", body)
     assert too_late.status_code == 409 and "already past its due date" in too_late.text
+
+
+async def test_only_the_holder_of_the_step_apologises_and_the_new_date_is_bounded(routing: Routing) -> None:
+    code = "H40.101-261124-0410"
+    await at_review(routing, code)  # held by h40101.vanhoa
+    due = (await routing.state(code))["due_at"]
+    team = await routing.officers("h40101.hotich", "h40101.chutich", "h40101.vanhoa")
+    colleague, leader, holder = team.values()
+    body = {"reason": "Chờ xác minh thông tin cư trú", "new_due_at": CALENDAR.postpone(due, 3).isoformat()}
+    for other in (colleague, leader):  # a specialist and a leader of the unit who do not hold the step
+        refused = await other.post(f"/dossiers/{code}/apology", body)
+        assert refused.status_code == 403, refused.text
+        assert "only the holder of the current step apologises" in refused.text and holder.id in refused.text
+
+    far = await holder.post(f"/dossiers/{code}/apology", body | {"new_due_at": "9999-12-31T17:00:00+07:00"})
+    assert far.status_code == 422 and "at most 60 days after the due date" in far.text
+    just_over = (due + timedelta(days=60, minutes=1)).isoformat()
+    assert (await holder.post(f"/dossiers/{code}/apology", body | {"new_due_at": just_over})).status_code == 422
+    assert (await routing.state(code)).get("apology") is None
+    assert not [e for e in await routing.emitted() if isinstance(e, DossierApologised)]
+
+    at_the_limit = due + timedelta(days=60)
+    sorry = await holder.post(f"/dossiers/{code}/apology", body | {"new_due_at": at_the_limit.isoformat()})
+    assert sorry.status_code == 201 and datetime.fromisoformat(sorry.json()["new_due_at"]) == at_the_limit
+    trail = (await leader.get("/audit", dossier=code)).json()["entries"]
+    assert [(e["official"], e["outcome"]) for e in trail if e["action"] == "apologise"] == [
+        (holder.id, "allowed"),
+        (holder.id, "invalid"),
+        (holder.id, "invalid"),
+        (leader.id, "forbidden"),
+        (colleague.id, "forbidden"),
+    ]
+
+
+async def test_the_apology_horizon_is_a_setting(tmp_path: Path) -> None:
+    async with running(tmp_path, apology_horizon_days=10) as routing:
+        code = "H40.101-261124-0411"
+        await at_review(routing, code)
+        due = (await routing.state(code))["due_at"]
+        holder = await routing.officer("h40101.vanhoa")
+        body = {"reason": "Chờ xác minh", "new_due_at": (due + timedelta(days=11)).isoformat()}
+        refused = await holder.post(f"/dossiers/{code}/apology", body)
+        assert refused.status_code == 422 and "at most 10 days" in refused.text
+        body["new_due_at"] = (due + timedelta(days=10)).isoformat()
+        assert (await holder.post(f"/dossiers/{code}/apology", body)).status_code == 201
 
 
 async def test_a_result_returned_after_the_due_date_is_late(routing: Routing) -> None:

@@ -95,23 +95,52 @@ async def test_every_attempt_is_in_the_audit_trail_allowed_or_not(routing: Routi
 
     trail = (await specialist.get("/audit", dossier=code)).json()["entries"]
     attempts = [(e["official"], e["action"], e["outcome"]) for e in trail]
-    assert attempts == [
-        (reception.id, "claim", "allowed"),
-        (reception.id, "forward", "allowed"),
-        (specialist.id, "forward", "allowed"),
-        (colleague.id, "claim", "forbidden"),  # the approval step is for the leader role
-        (outsider.id, "forward", "forbidden"),
-        (specialist.id, "approve", "forbidden"),
-        (leader.id, "approve", "conflict"),
+    assert attempts == [  # newest first
         (leader.id, "approve", "allowed"),
+        (leader.id, "approve", "conflict"),
+        (specialist.id, "approve", "forbidden"),
+        (outsider.id, "forward", "forbidden"),
+        (colleague.id, "claim", "forbidden"),  # the approval step is for the leader role
+        (specialist.id, "forward", "allowed"),
+        (reception.id, "forward", "allowed"),
+        (reception.id, "claim", "allowed"),
     ]
-    approval = trail[-1]
+    approval = trail[0]
     assert approval["from"] == {"status": "processing", "step": "approve", "unit": "H40.101", "holder": leader.id}
     assert approval["to"]["step"] == "sign" and approval["roles"] == ["leader"] and approval["unit"] == "H40.101"
-    assert "waiting for digitisation, payment" in trail[-2]["detail"]
-    assert [e["at"] for e in trail] == sorted(e["at"] for e in trail)
+    assert "waiting for digitisation, payment" in trail[1]["detail"]
+    assert [e["at"] for e in trail] == sorted((e["at"] for e in trail), reverse=True)
 
     unit_trail = (await leader.get("/audit")).json()["entries"]
-    assert {e["unit"] for e in unit_trail} == {"H40.101"} and len(unit_trail) == 7  # the outsider's is H40.102's
+    # the outsider's attempt is filed under the unit holding the dossier as well as under their own
+    assert [(e["official"], e["unit"]) for e in unit_trail if e["outcome"] == "forbidden"] == [
+        (specialist.id, "H40.101"),
+        (outsider.id, "H40.102"),
+        (colleague.id, "H40.101"),
+    ]
+    assert len(unit_trail) == 8 and all("H40.101" in e["units"] for e in unit_trail)
+    outsiders_unit = (await routing.officer("h40102.chutich")).get("/audit")
+    assert [e["official"] for e in (await outsiders_unit).json()["entries"]] == [outsider.id]
     only_leaders = await specialist.get("/audit")
     assert only_leaders.status_code == 403 and "only leaders and administrators" in only_leaders.text
+
+
+async def test_the_audit_trail_comes_newest_first_a_page_at_a_time(routing: Routing) -> None:
+    codes = [f"H40.101-261124-03{n:02}" for n in range(10, 13)]
+    reception, leader = (await routing.officers("h40101.tiepnhan1", "h40101.chutich")).values()
+    for code in codes:
+        await routing.receive(code)
+        await reception.post(f"/dossiers/{code}/claim")
+    whole = (await leader.get("/audit")).json()
+    assert [e["dossier"] for e in whole["entries"]] == codes[::-1] and whole["next"] is None
+
+    first = (await leader.get("/audit", limit="2")).json()
+    assert [e["dossier"] for e in first["entries"]] == codes[:0:-1] and first["next"] == first["entries"][-1]["id"]
+    second = (await leader.get("/audit", limit="2", before=first["next"])).json()
+    assert [e["dossier"] for e in second["entries"]] == codes[:1] and second["next"] is None
+
+    await reception.post(f"/dossiers/{codes[0]}/forward")
+    trail = (await reception.get("/audit", dossier=codes[0], limit="1")).json()
+    assert [e["action"] for e in trail["entries"]] == ["forward"]
+    rest = (await reception.get("/audit", dossier=codes[0], limit="1", before=trail["next"])).json()
+    assert [e["action"] for e in rest["entries"]] == ["claim"] and rest["next"] is None

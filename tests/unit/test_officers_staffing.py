@@ -1,5 +1,6 @@
 """Staffing before a load run: which units need officials, which are added, and the exchange with
-routing's officials API (as the province administrator) checked on a fake over `httpx.MockTransport`."""
+routing's officials API (as the province administrator, a second one confirming each leader role)
+checked on a fake over `httpx.MockTransport`."""
 
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ class FakeRouting:
             "h40101.chutich": {"name": "Hoàng Văn Nam", "unit": "H40.101", "roles": ["leader"], "active": True},
         }
         self.writes: list[tuple[str, str]] = []  # (official acting, official written)
+        self.pending: dict[str, tuple[str, str, dict[str, Any]]] = {}  # role changes: (asker, official, record)
+        self.confirmed: list[tuple[str, str, str]] = []  # (asker, confirmer, official)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == "issuer":
@@ -99,8 +102,23 @@ class FakeRouting:
             return httpx.Response(200, json={"officials": rows})
         if request.method == "PUT" and request.url.path.startswith("/officials/"):
             official_id = request.url.path.removeprefix("/officials/")
-            self.officials[official_id] = json.loads(request.content) | {"active": True}
+            record = json.loads(request.content) | {"active": True}
+            if "leader" in record["roles"]:  # routing's four eyes: a second administrator confirms
+                change_id = f"change-{len(self.pending) + len(self.confirmed) + 1}"
+                self.pending[change_id] = (who, official_id, record)
+                return httpx.Response(202, json={"id": change_id, "status": "pending"})
+            self.officials[official_id] = record
             self.writes.append((who, official_id))
+            return httpx.Response(200, json={"id": official_id})
+        if request.method == "POST" and request.url.path.endswith("/confirmation"):
+            change_id = request.url.path.split("/")[2]
+            asker, official_id, record = self.pending[change_id]
+            if who == asker:
+                return httpx.Response(403, json={"detail": "a second administrator must confirm it"})
+            del self.pending[change_id]
+            self.officials[official_id] = record
+            self.writes.append((who, official_id))
+            self.confirmed.append((asker, who, official_id))
             return httpx.Response(200, json={"id": official_id})
         return httpx.Response(404, json={"detail": "not found"})
 
@@ -117,7 +135,12 @@ async def test_staffing_adds_missing_officials_as_the_province_administrator_and
     async with client:
         added = await first.staff(["H40.101", "H40.102"])
     assert sorted(added) == ["sim.H40.102.leader", "sim.H40.102.receiving", "sim.H40.102.specialist"]
-    assert {who for who, _ in fake.writes} == {"h40.quantri"}
+    assert fake.writes == [
+        ("h40.quantri", "sim.H40.102.receiving"),
+        ("h40.quantri", "sim.H40.102.specialist"),
+        ("h40.quantri2", "sim.H40.102.leader"),  # the leader role: asked by one, confirmed by another
+    ]
+    assert fake.confirmed == [("h40.quantri", "h40.quantri2", "sim.H40.102.leader")] and not fake.pending
     assert fake.officials["sim.H40.102.leader"]["roles"] == ["leader"]
 
     again, client = roster(fake)

@@ -1,4 +1,5 @@
-"""Routing's pure rules: competent units, workflow templates, assignment, deadline alarms.
+"""Routing's pure rules: competent units, workflow templates, assignment, deadline alarms,
+who may grant roles, the apology's holder and horizon.
 
 Deadline alarms are computed for an explicit `now`: the tests move that clock."""
 
@@ -190,3 +191,63 @@ def test_a_step_past_its_budget_is_overdue_once() -> None:
 def test_closed_dossiers_raise_no_alarms() -> None:
     for status in domain.CLOSED:
         assert next_alarm(dossier(status=status, step_due_at=at(23, 9))) is None
+
+
+def member(official_id: str, unit: str, *roles: str, active: bool = True) -> domain.Official:
+    return domain.Official(_id=official_id, unit=unit, roles=list(roles), active=active)
+
+
+def test_what_a_change_of_record_grants_counts_the_unit_and_activity() -> None:
+    specialist = member("x", "H40.101", "specialist")
+    assert domain.granted(specialist, member("x", "H40.101", "specialist", "leader")) == {("H40.101", "leader")}
+    assert domain.granted(specialist, member("x", "H40.102", "specialist")) == {("H40.102", "specialist")}
+    assert domain.granted(member("x", "H40.101", "leader", active=False), member("x", "H40.101", "leader")) == {
+        ("H40.101", "leader")
+    }
+    assert domain.granted(member("x", "H40.101", "leader"), member("x", "H40.101", "specialist")) == {
+        ("H40.101", "specialist")
+    }
+    assert domain.granted(None, member("x", "H40.101", "admin", active=False)) == set()
+
+
+def test_leader_and_administrator_grants_need_a_second_administrator_and_none_is_self_granted() -> None:
+    admin = member("a", "H40", "admin")
+    assert domain.needs_second_administrator(admin, None, member("x", "H40.101", "leader"))
+    assert domain.needs_second_administrator(admin, None, member("x", "H40.101", "admin"))
+    assert not domain.needs_second_administrator(admin, None, member("x", "H40.101", "receiving", "specialist"))
+    for roles in (("admin", "leader"), ("admin", "receiving")):
+        with pytest.raises(domain.Forbidden, match="themself"):
+            domain.needs_second_administrator(admin, admin, member("a", "H40", *roles))
+    assert not domain.needs_second_administrator(admin, admin, member("a", "H40", "admin"))
+
+
+def test_a_role_change_is_confirmed_once_by_another_administrator_while_it_is_open() -> None:
+    asker, confirmer = member("a", "H40", "admin"), member("b", "H40", "admin")
+    before = member("x", "H40.101", "specialist").model_copy(update={"open": 3})
+    change = domain.RoleChange.ask("c1", asker, before, member("x", "H40.101", "leader"), at(23, 9))
+    with pytest.raises(domain.Forbidden, match="second administrator"):
+        change.confirm(asker, before, at(23, 10))
+    with pytest.raises(domain.Conflict, match="changed since"):
+        change.confirm(confirmer, member("x", "H40.101", "receiving"), at(23, 10))
+    with pytest.raises(domain.Conflict, match="lapsed"):
+        change.confirm(confirmer, before, at(23, 9) + domain.ROLE_CHANGE_OPEN_FOR)
+    after = change.confirm(confirmer, before, at(23, 10))
+    assert (after.roles, after.open, change.status, change.decided_by) == (["leader"], 3, "confirmed", "b")
+    with pytest.raises(domain.Conflict, match="confirmed already"):
+        change.confirm(confirmer, before, at(23, 11))
+
+
+def test_an_apology_is_the_holders_and_its_new_date_is_bounded() -> None:
+    d = dossier(status=domain.PROCESSING)
+    d.flow = domain.Pin(template="commune-standard", scope="*", version=1, steps=typed("commune-standard"))
+    d.step, d.holder_unit, d.holder = 1, "H40.101", "h40101.vanhoa"
+    holder = member("h40101.vanhoa", "H40.101", "specialist")
+    with pytest.raises(domain.Forbidden, match="holder of the current step"):
+        d.apologise(member("h40101.hotich", "H40.101", "specialist"), "r", at(30, 17), CALENDAR, at(23, 9))
+    assert d.due_at is not None
+    with pytest.raises(domain.Invalid, match="at most 60 days"):
+        d.apologise(holder, "r", datetime(9999, 12, 31, 17, tzinfo=LOCAL_TZ), CALENDAR, at(23, 9))
+    with pytest.raises(domain.Invalid, match="at most 5 days"):
+        d.apologise(holder, "r", d.due_at + timedelta(days=6), CALENDAR, at(23, 9), horizon=timedelta(days=5))
+    [apologised] = d.apologise(holder, "r", d.due_at + domain.APOLOGY_HORIZON, CALENDAR, at(23, 9))
+    assert apologised.new_due_at == d.due_at + timedelta(days=60)

@@ -1,18 +1,20 @@
-"""Administration: workflow versions and a unit's overrides, the unit's officials."""
+"""Administration: workflow versions and a unit's overrides, the unit's officials and their
+roles (the leader and administrator roles with a second administrator's confirmation)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from services.runtime import RuntimeDep
 
-from .. import administration
-from ..domain import Official, OfficialRole, WorkflowVersion
+from .. import administration, roles
+from ..domain import Official, OfficialRole, RoleChange, WorkflowVersion, standing
 from .errors import answering
 from .identity import OfficialDep
+from .render import when
 
 router = APIRouter(tags=["administration"])
 
@@ -39,6 +41,24 @@ def listed(official: Official) -> dict[str, Any]:
     return official.model_dump()
 
 
+def pending(change: RoleChange) -> dict[str, Any]:
+    """A role change as administrators read it: who, from which roles to which, asked by whom, until when."""
+    return {
+        "id": change.id,
+        "official": change.official,
+        "status": change.status,
+        "before": standing(change.before),
+        "after": standing(change.after),
+        "record": change.after.model_dump(exclude={"open"}),
+        "requested_by": change.requested_by,
+        "requested_at": when(change.requested_at),
+        "expires_at": when(change.expires_at),
+        "decided_by": change.decided_by,
+        "decided_at": when(change.decided_at),
+        "confirm": f"/role-changes/{change.id}/confirmation",
+    }
+
+
 @router.get("/workflows/{template}")
 async def workflow_versions(
     template: str, who: OfficialDep, runtime: RuntimeDep, unit: str | None = None
@@ -63,13 +83,47 @@ async def override_workflow(
 async def officials(who: OfficialDep, runtime: RuntimeDep, unit: str | None = None) -> dict[str, Any]:
     """A unit's officials with their current workload (`open` dossiers held)."""
     with answering():
-        found = await administration.officials_of(runtime, who, unit or who.unit)
+        found = await roles.officials_of(runtime, who, unit or who.unit)
     return {"officials": [listed(official) for official in found]}
 
 
-@router.put("/officials/{official_id}")
-async def put_official(official_id: str, body: OfficialIn, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Add or change an official (roles, fields, areas, active); the workload count is kept."""
+@router.put("/officials/{official_id}", responses={202: {"description": "A role change waits for confirmation."}})
+async def put_official(
+    official_id: str, body: OfficialIn, who: OfficialDep, runtime: RuntimeDep, response: Response
+) -> dict[str, Any]:
+    """Add or change an official (roles, fields, areas, active); the workload count is kept.
+
+    Giving the leader or administrator role (a new role, a move to another unit, a
+    reactivation) answers 202 with a pending role change that another administrator
+    confirms; anything else is saved at once (200). No one gives themself a role (403)."""
     with answering():
-        official = await administration.put_official(runtime, who, official_id, body.model_dump())
+        saved = await roles.put_official(runtime, who, official_id, body.model_dump())
+    if isinstance(saved, RoleChange):
+        response.status_code = 202
+        return pending(saved)
+    return listed(saved)
+
+
+@router.get("/role-changes")
+async def role_changes(who: OfficialDep, runtime: RuntimeDep, unit: str | None = None) -> dict[str, Any]:
+    """A unit's role changes waiting for a second administrator (to its administrators)."""
+    with answering():
+        found = await roles.pending_changes(runtime, who, unit or who.unit)
+    return {"role_changes": [pending(change) for change in found]}
+
+
+@router.post("/role-changes/{change_id}/confirmation")
+async def confirm_role_change(change_id: str, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """A second administrator confirms a role change: the official's record as it now is. Not
+    by the administrator who asked for it, nor by the official it concerns (403)."""
+    with answering():
+        official = await roles.confirm(runtime, who, change_id)
     return listed(official)
+
+
+@router.post("/role-changes/{change_id}/cancellation")
+async def cancel_role_change(change_id: str, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Drop a pending role change (the administrator who asked, or another one)."""
+    with answering():
+        change = await roles.cancel(runtime, who, change_id)
+    return pending(change)

@@ -59,12 +59,15 @@ async def audit(
     runtime: RuntimeDep,
     dossier: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    before: Annotated[str | None, Query(max_length=40, description="The `next` cursor of the previous page.")] = None,
 ) -> dict[str, Any]:
-    """The audit trail of a dossier routed through the unit, or (leaders, administrators) of the unit."""
+    """The audit trail of a dossier routed through the unit, or (leaders, administrators) of the
+    unit; newest first, `limit` at a time; `next` is the cursor of the following page (null at the end)."""
     with answering():
-        entries = await queries.trail(runtime, who, dossier, limit)
+        entries, following = await queries.trail(runtime, who, dossier, limit, before)
     return {
         "entries": [
             {**{k: v for k, v in e.items() if k != "_id"}, "id": e["_id"], "at": when(e["at"])} for e in entries
-        ]
+        ],
+        "next": following,
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from motcua_contracts.events import Outcome
@@ -18,6 +18,8 @@ from services.runtime.clock import LOCAL_TZ
 AlarmKind = Literal["due_soon", "overdue", "step_overdue"]
 MIN_BUDGET_HOURS = 1.0
 """A dossier due within the hour still gives each step a share of one office hour."""
+APOLOGY_HORIZON = timedelta(days=60)
+"""How far past the due date an apology may move the return date (calendar days), unless set otherwise."""
 
 
 def step_due(

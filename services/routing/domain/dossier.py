@@ -10,7 +10,7 @@ service layer loads the dossier and the officials of its units (`Team`), and sav
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from motcua_contracts import (
     DossierApologised,
@@ -22,8 +22,9 @@ from motcua_contracts import (
 )
 
 from services.runtime.calendar import WorkCalendar
+from services.runtime.clock import local
 
-from .deadlines import classify
+from .deadlines import APOLOGY_HORIZON, classify
 from .errors import Conflict, Forbidden, Invalid
 from .officials import LEADER, RECEIVING, SPECIALIST, Official, Team
 from .progress import DossierProgress
@@ -135,20 +136,37 @@ class Dossier(DossierProgress):
         return [*events, completed]
 
     def apologise(
-        self, who: Official, reason: str, new_due_at: datetime, calendar: WorkCalendar, now: datetime
+        self,
+        who: Official,
+        reason: str,
+        new_due_at: datetime,
+        calendar: WorkCalendar,
+        now: datetime,
+        horizon: timedelta = APOLOGY_HORIZON,
     ) -> list[Event]:
-        """Apologise with a new return date (phiếu xin lỗi): once, and before the due date."""
+        """Apologise with a new return date (phiếu xin lỗi): once, before the due date, by the
+        specialist or leader who holds the current step; the new date is later than the due
+        date and at most `horizon` after it."""
         self._own_unit(who)
         if not who.has_role(SPECIALIST, LEADER):
             raise Forbidden("only a specialist or a leader apologises for a late dossier")
         if self.closed or self.due_at is None:
             raise Conflict(f"dossier {self.code} is {self.status}")
+        if self.holder != who.id:
+            step = self.current_step.id if self.current_step else "-"
+            holder = f"held by {self.holder}" if self.holder else "unassigned"
+            raise Forbidden(f"only the holder of the current step apologises; step {step!r} is {holder}")
         if self.apology is not None:
             raise Conflict(f"dossier {self.code} already has an apology with a new date: it is allowed once")
         if now >= self.due_at:
             raise Conflict(f"dossier {self.code} is already past its due date; the apology had to come before it")
         if new_due_at.tzinfo is None or new_due_at <= self.due_at:
             raise Invalid("the new date must be later than the due date, with its UTC offset")
+        if new_due_at > self.due_at + horizon:
+            latest = local(self.due_at + horizon).date().isoformat()
+            raise Invalid(
+                f"the new date must be at most {horizon.days} days after the due date (on or before {latest})"
+            )
         self.apology = Apology(reason=reason, new_due_at=new_due_at, by=who.signature, at=now, unit=who.unit)
         self._settle(calendar)
         apologised = DossierApologised(
