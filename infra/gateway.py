@@ -2,8 +2,8 @@
 
 DEVELOPMENT ONLY. Anyone who reaches it can pay any fee with a button, no money moves, and
 it keeps its transactions in memory (a restart forgets them). A deployment never runs it:
-payment is pointed (`MOTCUA_GATEWAY_URL`, `MOTCUA_GATEWAY_SECRET`, `MOTCUA_GATEWAY_PARTNER_CODE`)
-at the national payment platform, which speaks the same protocol.
+payment is pointed (`MOTCUA_GATEWAY_URL`, `MOTCUA_GATEWAY_SECRET`, `MOTCUA_GATEWAY_PARTNER_CODE`,
+`MOTCUA_GATEWAY_ADDRESSES`) at the national payment platform, which speaks the same protocol.
 
     python -m infra.gateway       # normally started by `motcua up` as the process "gateway"
 
@@ -11,7 +11,8 @@ It behaves like a real gateway, through the protocol in services/payment/gateway
 payment opens a transaction with INIT; the sandbox citizen pays it after a delay (or a person
 presses the button on its payment page); the gateway then notifies payment server to server
 (the callback, IPN), signed, and sends it again with backoff until payment answers 2xx. A 4xx
-answer is logged and not sent again: the same message would be refused again.
+answer is logged and not sent again: the same message would be refused again. It takes INIT and
+QUERY only when their checksum (HMAC-SHA512 with the shared secret) and partner code are right.
 
 Environment:
     MOTCUA_HTTP_PORT             port on 127.0.0.1 (default 8010)
@@ -19,12 +20,12 @@ Environment:
                                  (default http://127.0.0.1:<port>)
     MOTCUA_GATEWAY_SECRET        secret shared with payment (default: payment's development value)
     MOTCUA_GATEWAY_IPN_URL       payment's callback (default http://127.0.0.1:8003/payments/ipn)
-    MOTCUA_GATEWAY_PARTNER_CODE  the partner code it accepts (default MOTCUA, as payment's)
+    MOTCUA_GATEWAY_PARTNER_CODE  the partner code it accepts (default MOTCUA, payment's development value)
     MOTCUA_GATEWAY_PAY_AFTER_S   how long the sandbox citizen takes to pay (default 1; negative:
                                  never by itself, only with the page's button)
 
 Endpoints: `POST /init` (INIT), `GET /pay/{reference}` (the payment page), `POST /pay/{reference}`
-(pay now; `?result=failed` declines), `GET /query/{reference}` (QUERY), `GET /health`, `GET /ready`.
+(pay now; `?result=failed` declines), `POST /query` (QUERY), `GET /health`, `GET /ready`.
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ from services.payment.gateway_protocol import (
     Callback,
     InitRequest,
     InitResponse,
+    QueryRequest,
     QueryResponse,
+    Refusal,
     TransactionState,
     gateway_time,
 )
-from services.payment.settings import DEFAULT_PARTNER_CODE, DEVELOPMENT_GATEWAY_SECRET
+from services.payment.settings import DEVELOPMENT_GATEWAY_SECRET, DEVELOPMENT_PARTNER_CODE
 from services.runtime.retry import backoff
 
 log = logging.getLogger("infra.gateway")
@@ -78,7 +81,7 @@ class GatewayConfig:
     url: str  # its own public URL
     secret: str
     ipn_url: str
-    partner_code: str = DEFAULT_PARTNER_CODE
+    partner_code: str = DEVELOPMENT_PARTNER_CODE
     pay_after_s: float | None = DEFAULT_PAY_AFTER_S  # None: the sandbox citizen never pays by itself
     ipn_retry_s: float = IPN_RETRY_S
 
@@ -90,7 +93,7 @@ class GatewayConfig:
             url=environ.get("MOTCUA_GATEWAY_URL", f"http://127.0.0.1:{port}").rstrip("/"),
             secret=environ.get("MOTCUA_GATEWAY_SECRET", DEVELOPMENT_GATEWAY_SECRET),
             ipn_url=environ.get("MOTCUA_GATEWAY_IPN_URL", DEFAULT_IPN_URL),
-            partner_code=environ.get("MOTCUA_GATEWAY_PARTNER_CODE", DEFAULT_PARTNER_CODE),
+            partner_code=environ.get("MOTCUA_GATEWAY_PARTNER_CODE", DEVELOPMENT_PARTNER_CODE),
             pay_after_s=pay_after if pay_after >= 0 else None,
         )
 
@@ -158,15 +161,19 @@ class Gateway:
         self._spawn(self._notify(transaction))
         return transaction
 
-    def query(self, reference: str) -> QueryResponse | None:
-        """QUERY: the transaction's state, signed."""
-        transaction = self.transactions.get(reference)
+    def query(self, request: QueryRequest) -> QueryResponse | Refusal:
+        """QUERY: the transaction's state, signed; or why not."""
+        if not request.verify(self.config.secret):
+            return Refusal(error_code=INVALID_CHECKSUM, message="invalid checksum")
+        if request.partner_code != self.config.partner_code:
+            return Refusal(error_code=UNKNOWN_PARTNER, message="unknown partner code")
+        transaction = self.transactions.get(request.reference)
         if transaction is None:
-            return None
+            return Refusal(error_code=UNKNOWN_REFERENCE, message="unknown reference")
         return QueryResponse.signed(
             self.config.secret,
             partner_code=self.config.partner_code,
-            reference=reference,
+            reference=request.reference,
             amount_vnd=transaction.amount_vnd,
             currency=CURRENCY,
             state=transaction.state,
@@ -277,12 +284,13 @@ def create_app(gateway: Gateway) -> FastAPI:
         transaction = gateway.settle(reference, paid=result == "success")
         return HTMLResponse(page(transaction, reference), status_code=200 if transaction else 404)
 
-    @app.get("/query/{reference}", tags=["gateway"], response_model=None)
-    async def query(reference: str) -> QueryResponse | JSONResponse:
+    @app.post("/query", tags=["gateway"], response_model=None)
+    async def query(request: QueryRequest) -> QueryResponse | JSONResponse:
         """QUERY: the transaction's state (success / pending / failed), signed."""
-        answer = gateway.query(reference)
-        if answer is None:
-            return JSONResponse({"error_code": UNKNOWN_REFERENCE, "message": "unknown reference"}, status_code=404)
+        answer = gateway.query(request)
+        if isinstance(answer, Refusal):
+            status = 404 if answer.error_code == UNKNOWN_REFERENCE else 400
+            return JSONResponse(answer.model_dump(), status_code=status)
         return answer
 
     @app.get("/health", tags=["operations"])

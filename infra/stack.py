@@ -36,6 +36,7 @@ GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
 # Outside parties: each its own process speaking the real protocol, managed like a service.
 OUTSIDE = (ISSUER, GATEWAY)
 LOCAL_TRACKING_PER_MINUTE = 1200
+LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 
 
 class StackError(RuntimeError):
@@ -271,6 +272,8 @@ class Stack:
             "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
             "MOTCUA_GATEWAY_URL": self.gateway_url,
             "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
+            "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
+            "MOTCUA_GATEWAY_ADDRESSES": "127.0.0.1/32",  # the sandbox gateway calls back from this machine
             "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
             "MOTCUA_PUBLIC_URL": self.service_url("intake"),
             # every client of a local stack comes from one address: raise the per-address limit
@@ -322,6 +325,7 @@ class Stack:
             "MOTCUA_HTTP_PORT": str(self.gateway_port),
             "MOTCUA_GATEWAY_URL": self.gateway_url,
             "MOTCUA_GATEWAY_SECRET": self.secrets()["gateway_secret"],
+            "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
             "MOTCUA_GATEWAY_IPN_URL": f"{self.service_url('payment')}/payments/ipn",
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from ipaddress import IPv6Address, ip_address
 from typing import Annotated, cast
 
 import httpx
@@ -13,7 +14,7 @@ from prometheus_client import Counter
 from services.runtime import Runtime, get_context
 
 from . import store
-from .settings import PaymentSettings
+from .settings import Network, PaymentSettings
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,25 @@ class Payments:
     settings: PaymentSettings
     gateway: httpx.AsyncClient  # the gateway's API, at `settings.gateway_url`
     callbacks: Counter  # callbacks accepted, by what they did
+    refused: Counter  # callbacks refused, by the check they failed
     opened: Counter  # transactions opened at the gateway
+    gateway_networks: tuple[Network, ...]  # where callbacks may come from
 
     @property
     def secret(self) -> str:
         """The secret shared with the gateway (always set: the settings refuse to start without it)."""
         assert self.settings.gateway_secret is not None
         return self.settings.gateway_secret.get_secret_value()
+
+    def from_gateway(self, host: str | None) -> bool:
+        """True if a request from the address `host` may be the gateway's (one of its configured networks)."""
+        try:
+            address = ip_address(host or "")
+        except ValueError:
+            return False  # no address (e.g. a Unix socket) or not an IP address
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # an IPv4 client of a dual-stack listener
+        return any(address in network for network in self.gateway_networks)
 
     @property
     def gateway_name(self) -> str:
@@ -53,7 +66,11 @@ def starter(transport: httpx.AsyncBaseTransport | None = None) -> Callable[[Runt
             settings,
             client,
             callbacks=metrics.counter("motcua_payment_callbacks", "Gateway callbacks accepted, by result.", "result"),
+            refused=metrics.counter(
+                "motcua_payment_callbacks_refused", "Gateway callbacks refused, by the check they failed.", "reason"
+            ),
             opened=metrics.counter("motcua_payments_opened", "Payments opened at the gateway (INIT)."),
+            gateway_networks=tuple(settings.gateway_networks),
         )
 
     return start

@@ -6,7 +6,7 @@ cancellation when the dossier is withdrawn. Pure: no I/O.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from motcua_contracts import (
     DossierReceived,
@@ -18,16 +18,20 @@ from motcua_contracts import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from .gateway_protocol import CURRENCY, Callback, parse_gateway_time
+from .gateway_protocol import CURRENCY, SUCCESS, Callback, parse_gateway_time
 
 PENDING, PAID, NOT_REQUIRED, CANCELLED = "pending", "paid", "not_required", "cancelled"
 State = Literal["pending", "paid", "not_required", "cancelled"]
 
-# What a successful callback did (the answer to the gateway).
+# What a callback did (the answer to the gateway).
 CONFIRMED = "confirmed"
 ALREADY_CONFIRMED = "already confirmed"
 RECORDED_FOR_REFUND = "recorded for refund"
 ALREADY_RECORDED = "already recorded for refund"
+NOT_PAID = "not paid"
+AMOUNT_FLAGGED = "amount flagged"  # refused: another amount than the fee; kept for follow-up
+ALREADY_FLAGGED = "amount already flagged"
+CHANGED = (CONFIRMED, RECORDED_FOR_REFUND, AMOUNT_FLAGGED)  # results that change the payment
 
 WITHDRAWN = "dossier withdrawn"
 REFERENCE_PREFIX = "PAY-"
@@ -44,18 +48,30 @@ def dossier_code_of(reference: str) -> str | None:
     return code if code != reference and code else None
 
 
-def callback_problem(callback: Callback, partner_code: str, now: datetime, window: timedelta) -> str | None:
-    """Why a (correctly signed) callback is not for us or not current; None if it is."""
+class Problem(NamedTuple):
+    """Why a callback is refused: `reason` names the check (for metrics), `detail` says what was wrong."""
+
+    reason: str
+    detail: str
+
+
+def callback_problem(
+    callback: Callback, partner_code: str, now: datetime, max_age: timedelta, skew: timedelta
+) -> Problem | None:
+    """Why a (correctly signed) callback is not for us or not current; None if it is.
+    Older than `max_age` is a replay; later than `now` by more than `skew` is a wrong clock."""
     if callback.partner_code != partner_code:
-        return f"partner code {callback.partner_code!r} is not ours"
+        return Problem("partner", f"partner code {callback.partner_code!r} is not ours")
     if callback.currency != CURRENCY:
-        return f"currency {callback.currency!r} is not {CURRENCY}"
+        return Problem("currency", f"currency {callback.currency!r} is not {CURRENCY}")
     try:
         sent = parse_gateway_time(callback.time)
     except ValueError:
-        return f"time {callback.time!r} is not a date"
-    if abs(now - sent) > window:
-        return f"time {callback.time!r} is more than {window.total_seconds():.0f}s from now"
+        return Problem("time", f"time {callback.time!r} is not a date")
+    if now - sent > max_age:
+        return Problem("time", f"time {callback.time!r} is older than {max_age.total_seconds():.0f}s")
+    if sent - now > skew:
+        return Problem("time", f"time {callback.time!r} is more than {skew.total_seconds():.0f}s in the future")
     return None
 
 
@@ -65,6 +81,15 @@ class Refund(BaseModel):
     transaction_id: str
     amount_vnd: int
     reason: str
+    recorded_at: datetime
+
+
+class FlaggedCallback(BaseModel):
+    """A signed callback refused because its amount is not the fee's: someone must look into it."""
+
+    transaction_id: str
+    amount_vnd: int
+    error_code: str
     recorded_at: datetime
 
 
@@ -90,6 +115,7 @@ class Payment(BaseModel):
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     refunds: list[Refund] = Field(default_factory=list)
+    flagged: list[FlaggedCallback] = Field(default_factory=list)
 
     @classmethod
     def new(cls, dossier_code: str, commune: str) -> Payment:
@@ -150,6 +176,24 @@ class Payment(BaseModel):
         self.open_attempts += 1
         self.next_open_at = at + pause
         return True
+
+    def take(self, callback: Callback, at: datetime) -> tuple[str, list[Event]]:
+        """A verified callback for this payment: flag another amount, ignore a failed transaction,
+        confirm a successful one. Each gateway transaction has its effect once."""
+        if callback.amount_vnd != self.amount_vnd:
+            if any(flag.transaction_id == callback.transaction_id for flag in self.flagged):
+                return ALREADY_FLAGGED, []
+            flag = FlaggedCallback(
+                transaction_id=callback.transaction_id,
+                amount_vnd=callback.amount_vnd,
+                error_code=callback.error_code,
+                recorded_at=at,
+            )
+            self.flagged.append(flag)
+            return AMOUNT_FLAGGED, []
+        if callback.error_code != SUCCESS:
+            return NOT_PAID, []
+        return self.confirm(callback.transaction_id, at)
 
     def confirm(self, transaction_id: str, at: datetime) -> tuple[str, list[Event]]:
         """A successful transaction reached us: settle the fee once; anything more is kept for a refund."""

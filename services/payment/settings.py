@@ -1,11 +1,21 @@
-from pydantic import Field, SecretStr
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from pydantic import Field, SecretStr, field_validator
 
 from services.runtime import ServiceSettings
 from services.runtime.settings import required
 
 DEVELOPMENT_GATEWAY_URL = "http://127.0.0.1:8010"
 DEVELOPMENT_GATEWAY_SECRET = "sandbox-secret"  # also the sandbox gateway's default (infra/gateway.py)
-DEFAULT_PARTNER_CODE = "MOTCUA"
+DEVELOPMENT_PARTNER_CODE = "MOTCUA"  # also the sandbox gateway's default
+DEVELOPMENT_GATEWAY_ADDRESSES = "127.0.0.1/32"  # the sandbox gateway runs on the same machine
+
+Network = IPv4Network | IPv6Network
+
+
+def networks(addresses: str) -> list[Network]:
+    """Comma-separated addresses or CIDR networks (e.g. `203.0.113.0/28, 2001:db8::1`); ValueError if one is not."""
+    return [ip_network(item.strip(), strict=False) for item in addresses.split(",") if item.strip()]
 
 
 class PaymentSettings(ServiceSettings):
@@ -15,13 +25,18 @@ class PaymentSettings(ServiceSettings):
     )
     gateway_secret: SecretStr | None = required(
         development=DEVELOPMENT_GATEWAY_SECRET,
-        description="Secret shared with the payment gateway; every message's checksum is made with it.",
+        description="Secret shared with the payment gateway; every message's checksum (HMAC-SHA512) is made with it.",
+    )
+    gateway_partner_code: str | None = required(
+        development=DEVELOPMENT_PARTNER_CODE,
+        description="The province's partner (merchant) code at the gateway; callbacks for another are refused.",
+    )
+    gateway_addresses: str | None = required(
+        development=DEVELOPMENT_GATEWAY_ADDRESSES,
+        description="Where the gateway's callbacks come from: comma-separated addresses or CIDR networks.",
     )
     gateway_name: str = Field(
         default="payment-platform", description="How `payment.requested` names the gateway, for consumers and reports."
-    )
-    gateway_partner_code: str = Field(
-        default=DEFAULT_PARTNER_CODE, description="The province's partner (merchant) code at the gateway."
     )
     gateway_timeout_s: float = Field(default=10.0, gt=0, description="How long a call to the gateway may take.")
     open_every_s: float = Field(
@@ -30,6 +45,22 @@ class PaymentSettings(ServiceSettings):
     open_retry_s: float = Field(
         default=1.0, gt=0, description="First pause before opening a payment again after a failure; it doubles."
     )
-    callback_window_s: float = Field(
-        default=900.0, gt=0, description="How far a callback's time may be from payment's clock (replays, drift)."
+    callback_max_age_s: float = Field(
+        default=900.0, gt=0, description="How old a callback may be (by its time) and still be taken; older: a replay."
     )
+    callback_clock_skew_s: float = Field(
+        default=60.0, ge=0, description="How far ahead of payment's clock a callback's time may be (clock drift)."
+    )
+
+    @field_validator("gateway_addresses")
+    @classmethod
+    def _addresses_are_networks(cls, addresses: str | None) -> str | None:
+        if addresses is not None and not networks(addresses):
+            raise ValueError("names no address")
+        return addresses  # networks() raised already if one is not an address or network
+
+    @property
+    def gateway_networks(self) -> list[Network]:
+        """The networks the gateway's callbacks may come from (always set: the settings refuse to start without)."""
+        assert self.gateway_addresses is not None
+        return networks(self.gateway_addresses)

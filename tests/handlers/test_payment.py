@@ -40,8 +40,8 @@ def settings(**changes: Any) -> PaymentSettings:
     return PaymentSettings(profile="development", gateway_url=GATEWAY_URL, **changes)
 
 
-def callback(**changes: Any) -> dict[str, Any]:
-    """A callback (IPN) for the sample dossier's fee, signed with the shared secret."""
+def callback(secret: str = SECRET, **changes: Any) -> dict[str, Any]:
+    """A callback (IPN) for the sample dossier's fee, signed with `secret` (by default the shared one)."""
     fields = {
         "partner_code": "MOTCUA",
         "reference": REFERENCE,
@@ -51,7 +51,7 @@ def callback(**changes: Any) -> dict[str, Any]:
         "error_code": "00",
         "time": gateway_time(utcnow()),
     }
-    return Callback.signed(SECRET, **(fields | changes)).model_dump()
+    return Callback.signed(secret, **(fields | changes)).model_dump()
 
 
 class Switch(httpx.AsyncBaseTransport):
@@ -104,13 +104,34 @@ async def stored(payment: Harness[Payments], code: str = CODE) -> dict[str, Any]
     return document
 
 
-def test_payment_refuses_to_start_without_the_gateways_address_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MOTCUA_PROFILE", "MOTCUA_GATEWAY_URL", "MOTCUA_GATEWAY_SECRET"):
+GATEWAY_SETTINGS = ("URL", "SECRET", "PARTNER_CODE", "ADDRESSES")
+
+
+def test_payment_refuses_to_start_without_the_gateways_address_secret_partner_code_and_addresses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("MOTCUA_PROFILE", *(f"MOTCUA_GATEWAY_{setting}" for setting in GATEWAY_SETTINGS)):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ValidationError, match="MOTCUA_GATEWAY_URL, MOTCUA_GATEWAY_SECRET must be set"):
+    with pytest.raises(ValidationError, match="must be set") as refused:
         PaymentSettings()
-    deployed = PaymentSettings(gateway_url="https://gateway.example", gateway_secret="s3cret")
-    assert deployed.development_defaults == []
+    for setting in GATEWAY_SETTINGS:
+        assert f"MOTCUA_GATEWAY_{setting}" in str(refused.value)
+
+    chosen = PaymentSettings(
+        profile="development",
+        gateway_url="https://gateway.example",
+        gateway_secret="s3cret",
+        gateway_partner_code="HANOI01",
+        gateway_addresses="203.0.113.0/28, 2001:db8::1",
+    )
+    assert not {"gateway_url", "gateway_secret", "gateway_partner_code", "gateway_addresses"} & set(
+        chosen.development_defaults
+    )
+    assert [str(network) for network in chosen.gateway_networks] == ["203.0.113.0/28", "2001:db8::1/128"]
+    with pytest.raises(ValidationError, match="does not appear to be an IPv4 or IPv6"):
+        settings(gateway_addresses="203.0.113.0/28, gateway.example")
+    with pytest.raises(ValidationError, match="names no address"):
+        settings(gateway_addresses=" , ")
 
 
 async def test_a_fee_is_asked_for_once_and_a_procedure_without_fee_says_so() -> None:

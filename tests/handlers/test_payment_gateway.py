@@ -11,7 +11,7 @@ import httpx
 
 from infra.gateway import Gateway, GatewayConfig, create_app
 from services.payment.app import create
-from services.payment.gateway_protocol import InitRequest, QueryResponse, gateway_time
+from services.payment.gateway_protocol import InitRequest, QueryRequest, QueryResponse, gateway_time
 from services.runtime import utcnow
 from services.runtime.service import http_app
 from tests.harness import Harness
@@ -61,18 +61,28 @@ async def test_init_opens_one_transaction_per_reference_and_refuses_what_it_cann
         assert (await client.post("/init", json={"reference": REFERENCE})).status_code == 422
 
 
-async def test_query_answers_the_transactions_state_signed() -> None:
+def query(secret: str = SECRET, **changes: Any) -> dict[str, Any]:
+    fields = {"partner_code": "MOTCUA", "reference": REFERENCE, "time": gateway_time(utcnow())}
+    return QueryRequest.signed(secret, **(fields | changes)).model_dump()
+
+
+async def test_query_answers_the_transactions_state_signed_and_only_to_a_signed_request() -> None:
     async with gateway_alone() as (_, client):
-        unknown = await client.get(f"/query/{REFERENCE}")
+        unknown = await client.post("/query", json=query())
         assert unknown.status_code == 404 and unknown.json()["error_code"] == "01"
         await client.post("/init", json=init())
-        pending = QueryResponse.model_validate((await client.get(f"/query/{REFERENCE}")).json())
+        pending = QueryResponse.model_validate((await client.post("/query", json=query())).json())
         assert pending.verify(SECRET) and (pending.state, pending.transaction_id) == ("pending", "")
 
         assert "Đã thanh toán" in (await client.post(f"/pay/{REFERENCE}")).text
-        paid = QueryResponse.model_validate((await client.get(f"/query/{REFERENCE}")).json())
+        paid = QueryResponse.model_validate((await client.post("/query", json=query())).json())
         assert paid.verify(SECRET) and paid.state == "success" and paid.transaction_id.startswith("SBX")
         assert not paid.model_copy(update={"state": "failed"}).verify(SECRET)
+
+        guessed = await client.post("/query", json=query(secret="guessed"))
+        assert guessed.status_code == 400 and guessed.json()["error_code"] == "97"
+        stranger = await client.post("/query", json=query(partner_code="ANOTHER"))
+        assert stranger.status_code == 400 and stranger.json()["error_code"] == "02"
 
 
 async def test_the_payment_page_shows_the_amount_and_the_citizen_may_decline() -> None:
@@ -83,7 +93,7 @@ async def test_the_payment_page_shows_the_amount_and_the_citizen_may_decline() -
         assert "1.250.000 ₫" in page.text and "Chờ thanh toán" in page.text
         declined = await client.post(f"/pay/{REFERENCE}", params={"result": "failed"})
         assert "Đã hủy" in declined.text
-        assert (await client.get(f"/query/{REFERENCE}")).json()["state"] == "failed"
+        assert (await client.post("/query", json=query())).json()["state"] == "failed"
 
 
 async def test_callbacks_are_sent_again_until_payment_takes_them() -> None:
