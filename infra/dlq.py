@@ -34,7 +34,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> int:
         table = Table(title=topic)
         for column in ("offset", "from", "reason"):
             table.add_column(column)
-        async for record in read_topic(stack.kafka_bootstrap, topic):
+        async for record in read_topic(stack.kafka_client(), topic):
             headers = {k: v.decode(errors="replace") for k, v in record.headers}
             origin = f"{headers.get('motcua-dlq-topic')}[{headers.get('motcua-dlq-partition')}]@{headers.get('motcua-dlq-offset')}"
             table.add_row(str(record.offset), origin, headers.get("motcua-dlq-reason", "?"))
@@ -48,12 +48,12 @@ async def run(stack: Stack, args: argparse.Namespace) -> int:
 async def replay(stack: Stack, service: str) -> int:
     topic = dead_letter_topic(service).name
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.kafka_bootstrap,
+        **stack.kafka_client(),
         group_id=f"{service}-dlq-replay",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**stack.kafka_client(), enable_idempotence=True, acks="all")
     await consumer.start()
     await producer.start()
     count = 0

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 
-def topic_reader(bootstrap: str, topic: str, from_start: bool) -> AIOKafkaConsumer:
-    """A consumer of every partition of `topic`, starting at its beginning or its end."""
+def topic_reader(client: Mapping[str, str], topic: str, from_start: bool) -> AIOKafkaConsumer:
+    """A consumer of every partition of `topic`, starting at its beginning or its end;
+    `client` is the broker address and user (`Stack.kafka_client`)."""
     return AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_start else "latest",
     )
 
 
-async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord]:
+async def read_topic(client: Mapping[str, str], topic: str) -> AsyncIterator[ConsumerRecord]:
     """Yield every record `topic` holds now, then stop."""
-    consumer = topic_reader(bootstrap, topic, from_start=True)
-    await consumer.start()
+    consumer = topic_reader(client, topic, from_start=True)
     try:
+        await consumer.start()
         partitions = list(consumer.assignment())
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > await consumer.position(tp)}

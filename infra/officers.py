@@ -63,7 +63,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -89,11 +89,13 @@ class Endpoints:
     routing: str
     intake: str
     issuer: str
-    kafka: str
+    kafka: Mapping[str, str]  # the read-only user's connection (departments and dashboards read the same)
 
     @classmethod
     def of(cls, stack: Stack) -> Endpoints:
-        return cls(stack.service_url("routing"), stack.service_url("intake"), stack.issuer_url, stack.kafka_bootstrap)
+        return cls(
+            stack.service_url("routing"), stack.service_url("intake"), stack.issuer_url, stack.kafka_client("reader")
+        )
 
 
 class Officers:

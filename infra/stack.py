@@ -6,10 +6,8 @@ Two stacks never collide: `dev` uses the standard ports, `test` shifts them.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import logging
 import os
 import secrets
 import signal
@@ -23,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from motcua_contracts import ALL_TOPICS, SERVICES
+from motcua_contracts import SERVICES
+from motcua_contracts.access import principals
 from pymongo import MongoClient
+
+from .kafka_access import admin_client, provision
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "infra" / "kafka"
@@ -37,6 +37,8 @@ GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
 OUTSIDE = (ISSUER, GATEWAY)
 LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
+# Broker users that are not principals of the access plan: the operator and the controller.
+KAFKA_OPERATORS = ("admin", "controller")
 
 
 class StackError(RuntimeError):
@@ -95,15 +97,29 @@ class Stack:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def secrets(self) -> dict[str, str]:
-        """This stack's shared secrets, made once and kept under `.data/<stack>/` (never the
-        well-known development values: a local stack is reachable by whoever shares the host)."""
+        """This stack's secrets, made once and kept under `.data/<stack>/` (never the
+        well-known development values: a local stack is reachable by whoever shares the host).
+        Kafka passwords are named `kafka.<principal>`."""
         path = self.data / "secrets.json"
-        if not path.exists():
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        wanted = ["gateway_secret", "identity_hash_key", *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals()))]
+        if missing := [name for name in wanted if name not in kept]:
+            kept.update({name: secrets.token_urlsafe(32) for name in missing})
             path.parent.mkdir(parents=True, exist_ok=True)
-            made = {"gateway_secret": secrets.token_urlsafe(32), "identity_hash_key": secrets.token_urlsafe(32)}
-            path.write_text(json.dumps(made))
+            path.write_text(json.dumps(kept))
             path.chmod(0o600)
-        return json.loads(path.read_text())
+        return kept
+
+    def kafka_client(self, principal: str = "admin") -> dict[str, str]:
+        """aiokafka connection settings for one of the broker's users (`admin` operates the
+        stack; `reader` is the departments' and dashboards' read-only user)."""
+        return {
+            "bootstrap_servers": self.kafka_bootstrap,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": principal,
+            "sasl_plain_password": self.secrets()[f"kafka.{principal}"],
+        }
 
     def trace_file(self, service: str) -> Path:
         return self.data / "traces" / f"{service}.jsonl"
@@ -186,17 +202,22 @@ class Stack:
         log_dir = self.data / "kafka"
         config = self.data / "kafka.properties"
         config.parent.mkdir(parents=True, exist_ok=True)
+        shared = self.secrets()
         template = string.Template((KAFKA_DIR / "server.properties").read_text())
+        config.touch(mode=0o600)  # it holds the administrator's password
         config.write_text(
-            template.substitute(kafka_port=self.kafka_port, controller_port=self.kafka_port + 1, log_dir=log_dir)
+            template.substitute(
+                kafka_port=self.kafka_port,
+                controller_port=self.kafka_port + 1,
+                log_dir=log_dir,
+                admin_password=shared["kafka.admin"],
+                controller_password=shared["kafka.controller"],
+            )
         )
         if not (log_dir / "meta.properties").exists():
-            cluster_id = _cluster_id()
-            subprocess.run(
-                [*_java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone"],
-                check=True,
-                capture_output=True,
-            )
+            admin = f"SCRAM-SHA-512=[name=admin,password={shared['kafka.admin']}]"
+            command = ["format", "-t", _cluster_id(), "-c", str(config), "--standalone", "--add-scram", admin]
+            subprocess.run([*_java(), "kafka.tools.StorageTool", *command], check=True, capture_output=True)
         self._spawn("kafka", [*_java("-Xms256m", "-Xmx768m"), "kafka.Kafka", str(config)])
 
     def start_mongodb(self) -> None:
@@ -229,34 +250,14 @@ class Stack:
         finally:
             client.close()
 
-    async def wait_for_kafka_and_create_topics(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refused connections are expected at first
-        while True:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=5000)
-            try:
-                await admin.start()
-                missing = [t for t in ALL_TOPICS if t.name not in set(await admin.list_topics())]
-                if not missing:
-                    return
-                # Errors come back per topic, not raised: check again on the next round.
-                await admin.create_topics(
-                    [
-                        NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
-                        for t in missing
-                    ]
-                )
-                if time.monotonic() > deadline:
-                    raise StackError(f"topics not created: {[t.name for t in missing]}")
-                await asyncio.sleep(0.5)
-            except StackError:
-                raise
-            except Exception:
-                if time.monotonic() > deadline or self.pid("kafka") is None:
-                    raise StackError(f"Kafka did not come up\n{self.log_tail('kafka')}") from None
-                await asyncio.sleep(1)
-            finally:
-                await admin.close()
+    def provision_kafka(self, timeout: float = 120) -> None:
+        """Wait for the broker, then create the registry's topics, users and ACLs."""
+        shared = self.secrets()
+        admin = admin_client(self.kafka_bootstrap, "admin", shared["kafka.admin"], "SASL_PLAINTEXT")
+        try:
+            provision(admin, {p: shared[f"kafka.{p}"] for p in principals()}, timeout)
+        except Exception as exc:
+            raise StackError(f"Kafka not provisioned: {exc}\n{self.log_tail('kafka')}") from exc
 
     # --- services ------------------------------------------------------------
     def service_env(self, service: str, replica: int = 1) -> dict[str, str]:
@@ -266,6 +267,9 @@ class Stack:
         return {
             "MOTCUA_PROFILE": "development",
             "MOTCUA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "MOTCUA_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",  # loopback; a cluster uses SASL_SSL
+            "MOTCUA_KAFKA_USERNAME": service,
+            "MOTCUA_KAFKA_PASSWORD": shared[f"kafka.{service}"],
             "MOTCUA_MONGO_URL": self.mongo_url,
             "MOTCUA_HTTP_PORT": str(self.service_port(service, replica)),
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
@@ -350,7 +354,7 @@ class Stack:
         self.start_kafka()
         self.start_outside_parties()
         self.wait_for_mongodb()
-        asyncio.run(self.wait_for_kafka_and_create_topics())
+        self.provision_kafka()
         self.wait_outside_parties_ready()
         for service in services:
             self.start_service(service)

@@ -55,8 +55,8 @@ def _readiness(url: str) -> str:
 
 async def consumer_lag(stack: Stack) -> dict[str, dict[str, int]]:
     """{group: {topic: messages not yet handled}} for every service's consumer group."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=5000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka_client(), request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(**stack.kafka_client())
     await admin.start()
     await consumer.start()
     try:

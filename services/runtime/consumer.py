@@ -21,7 +21,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import StreamMessage
 from motcua_contracts import Envelope, Event, dead_letter_topic
 from opentelemetry import trace
@@ -97,8 +97,9 @@ class EventConsumer:
         if not self.topics:
             return
 
+        # Topics exist already (created from the registry); the service may not create any.
         @self.broker.subscriber(
-            *self.topics,
+            *(Topic(name, declare=False) for name in self.topics),
             group_id=self.service,
             batch=True,
             max_records=self.settings.batch_max,

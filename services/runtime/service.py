@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from faststream.security import SASLScram512
 from motcua_contracts import Event
 from opentelemetry import trace
 from pydantic import ValidationError
@@ -58,6 +60,20 @@ class Service(Generic[C]):
     state: str | None = None
 
 
+def kafka_security(settings: ServiceSettings, service: str) -> SASLScram512:
+    """The service's own broker user: it may publish only on its topics (SASL/SCRAM-SHA-512)."""
+    assert settings.kafka_password is not None  # required: checked when settings load
+    tls = None
+    if settings.kafka_security_protocol == "SASL_SSL":
+        tls = ssl.create_default_context(cafile=settings.kafka_ca_file)
+    return SASLScram512(
+        settings.kafka_username or service,
+        settings.kafka_password.get_secret_value(),
+        ssl_context=tls,
+        use_ssl=tls is not None,
+    )
+
+
 class Runtime(Generic[C]):
     """The live parts of a running service, handed to its HTTP routes and background jobs."""
 
@@ -71,6 +87,7 @@ class Runtime(Generic[C]):
         self.metrics = Metrics(service.name)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
+            security=kafka_security(self.settings, service.name),
             client_id=f"motcua-{service.name}",
             enable_idempotence=True,
             acks="all",

@@ -43,6 +43,14 @@ class MissingSettings(ValueError):
 
 class Connections(Settings):
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["SASL_SSL", "SASL_PLAINTEXT"] = Field(
+        default="SASL_SSL", description="SASL_PLAINTEXT only where the network is private (a local stack)."
+    )
+    kafka_ca_file: str | None = Field(default=None, description="CA of the broker's TLS certificate; default: system.")
+    kafka_username: str | None = Field(default=None, description="The service's broker user; default its name.")
+    kafka_password: SecretStr | None = required(
+        development="development", description="The service's SCRAM-SHA-512 password on the broker."
+    )
     mongo_url: str = "mongodb://127.0.0.1:27017/?replicaSet=secantus"
     database: str | None = Field(default=None, description="The service's own database; default motcua_<service>.")
 

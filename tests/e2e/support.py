@@ -122,7 +122,7 @@ async def wait_all_notified(stack: Stack, codes: list[str], timeout: float = 180
 async def events(stack: Stack, topic: Topic) -> list[Envelope]:
     """Every envelope on `topic` (records that are not envelopes, put there by other tests, left out)."""
     found = []
-    async for record in read_topic(stack.kafka_bootstrap, topic.name):
+    async for record in read_topic(stack.kafka_client(), topic.name):
         try:
             found.append(Envelope.model_validate_json(record.value))
         except ValidationError:

@@ -92,7 +92,7 @@ async def assert_completed_exactly_once(stack: Stack, codes: list[str], fees: di
             event_type.TYPE
         )
     for service in SERVICES:
-        parked = [r.key async for r in read_topic(stack.kafka_bootstrap, dead_letter_topic(service).name)]
+        parked = [r.key async for r in read_topic(stack.kafka_client(), dead_letter_topic(service).name)]
         assert not set(parked) & {code.encode() for code in codes}, f"{service} dead-lettered events of this run"
 
     # the one timeline of each dossier (intake's public history) shows its completion once,

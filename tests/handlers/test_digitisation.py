@@ -10,7 +10,7 @@ from .events import received
 
 
 async def test_every_component_gets_an_electronic_copy_once() -> None:
-    async with Harness.running(create(DigitisationSettings())) as digitisation:
+    async with Harness.running(create(DigitisationSettings(profile="development"))) as digitisation:
         envelope = await digitisation.deliver(received("H40.101-261124-0001"))
         [digitised] = await digitisation.emitted()
         assert isinstance(digitised, DossierDigitised)
@@ -29,7 +29,7 @@ async def test_every_component_gets_an_electronic_copy_once() -> None:
 
 
 async def test_an_unreadable_event_is_dead_lettered_with_its_reason() -> None:
-    async with Harness.running(create(DigitisationSettings())) as digitisation:
+    async with Harness.running(create(DigitisationSettings(profile="development"))) as digitisation:
         await digitisation.deliver_raw(b"{not json", "motcua.intake.v1", b"garbage")
         assert [(key, reason.split(":")[0]) for key, reason in digitisation.dead_letters] == [
             (b"garbage", "malformed event")
@@ -37,7 +37,7 @@ async def test_an_unreadable_event_is_dead_lettered_with_its_reason() -> None:
 
 
 async def test_metrics_count_what_the_service_handled() -> None:
-    async with Harness.running(create(DigitisationSettings())) as digitisation:
+    async with Harness.running(create(DigitisationSettings(profile="development"))) as digitisation:
         await digitisation.deliver(received("H40.101-261124-0002"))
         async with digitisation.http() as client:
             metrics = (await client.get("/metrics")).text

@@ -210,10 +210,12 @@ async def test_the_identity_number_is_never_stored_nor_published_in_clear() -> N
 
 
 def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MOTCUA_PROFILE", "MOTCUA_IDENTITY_HASH_KEY", "MOTCUA_PUBLIC_URL"):
+    for name in ("MOTCUA_PROFILE", "MOTCUA_IDENTITY_HASH_KEY", "MOTCUA_PUBLIC_URL", "MOTCUA_KAFKA_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY"):
         IntakeSettings()
-    chosen = IntakeSettings(identity_hash_key="k-5f1e9a", public_url="https://dichvucong.example.vn")
+    chosen = IntakeSettings(
+        identity_hash_key="k-5f1e9a", public_url="https://dichvucong.example.vn", kafka_password="broker-s3cret"
+    )
     assert chosen.hash_key() == b"k-5f1e9a"
     assert "k-5f1e9a" not in repr(chosen) and "k-5f1e9a" not in str(chosen.model_dump())

@@ -29,7 +29,7 @@ def completed() -> DossierCompleted:
 
 
 async def test_a_message_waits_for_the_contact_and_is_sent_once() -> None:
-    async with Harness.running(create(NotificationSettings())) as notification:
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
         early = await notification.deliver(completed(), source="routing")
         assert await notification.emitted() == []  # nobody to tell yet
         await notification.deliver(received(CODE))
@@ -40,7 +40,7 @@ async def test_a_message_waits_for_the_contact_and_is_sent_once() -> None:
 
 
 async def test_each_supplement_request_is_a_message_of_its_own() -> None:
-    async with Harness.running(create(NotificationSettings())) as notification:
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
         await notification.deliver(received(CODE))
         for minute in (0, 30):
             request = DossierSupplementRequested(
@@ -55,7 +55,7 @@ async def test_each_supplement_request_is_a_message_of_its_own() -> None:
 
 
 async def test_the_answer_to_a_withdrawal_request_is_told() -> None:
-    async with Harness.running(create(NotificationSettings())) as notification:
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
         await notification.deliver(received(CODE))
         await notification.deliver(DossierWithdrawn(dossier_code=CODE, reason="Không còn nhu cầu", withdrawn_at=AT))
         declined = DossierWithdrawalDeclined(
@@ -66,7 +66,7 @@ async def test_the_answer_to_a_withdrawal_request_is_told() -> None:
 
 
 async def test_a_refusal_and_an_apology_with_its_new_date_are_told() -> None:
-    async with Harness.running(create(NotificationSettings())) as notification:
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
         await notification.deliver(received(CODE))
         await notification.deliver(
             DossierApologised(

@@ -23,7 +23,9 @@ APPROVED = DossierApproved(
 
 
 def settings(tmp_path: Path, profile: str = "development") -> SigningSettings:
-    return SigningSettings(profile=profile, signing_key_file=str(tmp_path / "keys" / "agency.pem"))
+    return SigningSettings(
+        profile=profile, signing_key_file=str(tmp_path / "keys" / "agency.pem"), kafka_password="broker-s3cret"
+    )
 
 
 async def test_an_approved_result_is_signed_once_and_verifies_with_the_published_key(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ AT = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
 async def test_counters_per_commune_and_province_count_each_event_once() -> None:
-    async with Harness.running(create(StatsSettings())) as stats:
+    async with Harness.running(create(StatsSettings(profile="development"))) as stats:
         await stats.deliver(received("H40.101-261124-0001", channel="online_full"), commune="H40.101")
         await stats.deliver(received("H40.102-261124-0001", channel="counter"), commune="H40.102")
         done = await stats.deliver(

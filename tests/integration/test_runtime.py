@@ -34,6 +34,8 @@ async def test_redelivered_events_have_no_second_effect_and_poison_is_dead_lette
 
     settings = ServiceSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_password=stack.secrets()["kafka.stats"],
         mongo_url=stack.mongo_url,
         database="motcua_runtime_test",
         retry_attempts=3,
@@ -64,7 +66,7 @@ async def test_redelivered_events_have_no_second_effect_and_poison_is_dead_lette
     assert calls["poison"] == 2 * (1 + 3)
     parked = [
         dict(r.headers)
-        async for r in read_topic(stack.kafka_bootstrap, dead_letter_topic("stats").name)
+        async for r in read_topic(stack.kafka_client(), dead_letter_topic("stats").name)
         if r.key == b"poison"
     ]
     assert len(parked) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -10,12 +11,14 @@ from motcua_contracts import (
     ALL_TOPICS,
     EVENT_TOPICS,
     EVENT_TYPES,
+    SERVICES,
     DossierCompleted,
     DossierReceived,
     Envelope,
     UnknownEventType,
     new_event_id,
 )
+from motcua_contracts.access import CONSUMES, READER, grants
 from motcua_contracts.asyncapi import render
 from pydantic import ValidationError
 
@@ -110,3 +113,23 @@ def test_committed_asyncapi_document_is_up_to_date() -> None:
     document = json.loads(committed)
     assert set(document["channels"]) == {t.name for t in ALL_TOPICS}
     assert {m["name"] for m in document["components"]["messages"].values()} == set(EVENT_TYPES)
+
+
+def test_the_access_plan_lets_each_service_read_exactly_what_its_handlers_consume(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOTCUA_PROFILE", "development")
+    for service in SERVICES:
+        handled = {event.TOPIC.name for event in importlib.import_module(f"services.{service}.app").create().handlers}
+        assert {t.name for t in CONSUMES[service]} == handled, service
+        readable = {
+            g.name for g in grants() if g.principal == service and g.resource == "topic" and g.operation == "read"
+        }
+        assert readable == handled, service
+
+
+def test_each_service_may_write_only_its_own_topics_and_the_reader_nothing() -> None:
+    writes = {(g.principal, g.name) for g in grants() if g.operation == "write"}
+    assert writes == {(t.owner, t.name) for t in ALL_TOPICS}
+    assert not any(g.principal == READER and g.operation == "write" for g in grants())
+    assert "motcua.notification.v1" not in {g.name for g in grants() if g.principal == READER}

@@ -19,22 +19,23 @@ def test_a_deployment_without_its_secrets_refuses_to_start_and_names_them(monkey
     with pytest.raises(ValidationError) as refused:
         GatewaySettings()
     message = str(refused.value)
-    assert "MOTCUA_GATEWAY_SECRET, MOTCUA_GATEWAY_URL must be set" in message
+    assert "MOTCUA_KAFKA_PASSWORD, MOTCUA_GATEWAY_SECRET, MOTCUA_GATEWAY_URL must be set" in message
     assert "MOTCUA_PROFILE=development" in message
 
 
 def test_set_secrets_are_kept_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_GATEWAY_SECRET", "s3cret-from-vault")
-    settings = GatewaySettings(gateway_url="https://pay.example.vn")
+    settings = GatewaySettings(gateway_url="https://pay.example.vn", kafka_password="broker-s3cret")
     assert settings.gateway_secret is not None and settings.gateway_secret.get_secret_value() == "s3cret-from-vault"
-    assert "s3cret-from-vault" not in repr(settings) and settings.development_defaults == []
+    assert "s3cret-from-vault" not in repr(settings) and "broker-s3cret" not in repr(settings)
+    assert settings.development_defaults == []
 
 
 def test_the_development_profile_fills_in_development_values_and_says_which() -> None:
     settings = GatewaySettings(profile="development", gateway_url="http://127.0.0.1:9999")
     assert settings.gateway_secret is not None and settings.gateway_secret.get_secret_value() == "dev-secret"
     assert settings.gateway_url == "http://127.0.0.1:9999"
-    assert settings.development_defaults == ["gateway_secret"]
+    assert settings.development_defaults == ["kafka_password", "gateway_secret"]
 
 
 def _square(value: int) -> tuple[int, int]:
