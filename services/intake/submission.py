@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 from . import domain
 from .catalogue import Catalogue, Procedure
 
-Phone = Annotated[str, Field(pattern=r"^0\d{9}$", examples=["0912345678"])]
-IdentityNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit citizen identity number.")]
+Phone = Annotated[str, Field(pattern=r"^0[0-9]{9}$", examples=["0912345678"])]
+IdentityNumber = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit citizen identity number.")]
 Form = Literal["electronic", "paper", "e_data_store"]
 
 NOT_FOUND, TOO_LARGE, UNSUPPORTED_TYPE, INVALID = 404, 413, 415, 422

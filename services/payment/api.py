@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from services.runtime import RuntimeDep, Tx, utcnow
 from services.runtime.telemetry import dossier_span
+from services.runtime.web import answers
 
 from . import domain, store
 from .context import Payments, PaymentsDep
@@ -23,7 +24,7 @@ router = APIRouter(tags=["payment"])
 CALLBACK_BODY = {"required": True, "content": {"application/json": {"schema": Callback.model_json_schema()}}}
 
 
-@router.post("/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY})
+@router.post("/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY}, responses=answers(400, 401, 403, 404))
 async def gateway_callback(request: Request, runtime: RuntimeDep, payments: PaymentsDep) -> dict[str, str]:
     """Take the gateway's word on a transaction: only from the gateway's addresses, checksum, partner,
     currency, time and amount verified; each gateway transaction has its effect once (a repeated

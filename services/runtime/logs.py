@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -36,6 +37,20 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def redacted(error: BaseException) -> str:
+    """An error's traceback without its messages: each exception's type and frames, the cause first.
+    A message may quote the request that caused it (a validation error quotes the values sent)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\nwhich led to\n".join(
+        f"{type(e).__module__}.{type(e).__qualname__}\n{''.join(traceback.format_tb(e.__traceback__))}"
+        for e in reversed(chain)
+    )
 
 
 def setup_logging(service: str, level: str) -> None:

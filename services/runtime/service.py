@@ -36,6 +36,7 @@ from .outbox import OutboxRelay
 from .settings import DEVELOPMENT, ServiceSettings
 from .store import Pending, Tx
 from .telemetry import setup_tracing
+from .web import answers, edge
 from .workers import Workers
 
 log = logging.getLogger(__name__)
@@ -173,25 +174,15 @@ RuntimeDep = Annotated[Runtime[Any], Depends(get_runtime)]
 
 
 def http_app(runtime: Runtime[Any]) -> FastAPI:
-    app = FastAPI(title=f"motcua {runtime.name}", version="0.1.0")
+    app = edge(runtime.name, runtime.settings)
     app.state.runtime = runtime
-    limit = runtime.settings.max_body_bytes
-
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request, call_next: Callable) -> Response:
-        length = request.headers.get("content-length")
-        if request.method in ("POST", "PUT", "PATCH") and length is None:
-            return JSONResponse({"detail": "a Content-Length header is required"}, status_code=411)
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
-        return await call_next(request)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "service": runtime.name}
 
-    @app.get("/ready", tags=["operations"])
+    @app.get("/ready", tags=["operations"], responses=answers(503))
     async def ready() -> JSONResponse:
         """Readiness: started, database and broker reachable."""
         checks = await runtime.ready()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 
 from services.runtime import RuntimeDep
+from services.runtime.web import answers
 
 from . import domain, store
 from .context import SigningDep
@@ -21,7 +22,7 @@ async def current_public_key(signing: SigningDep) -> str:
     return domain.public_pem(signing.key)
 
 
-@router.get("/results/{result_code}")
+@router.get("/results/{result_code}", responses=answers(404))
 async def get_result(result_code: str, runtime: RuntimeDep) -> dict:
     """The signed result: document (base64), its signature and key id."""
     record = await store.find(runtime, result_code)

@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind
 from services.runtime import DOSSIER_ATTRIBUTE, Duplicate, Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
 from services.runtime.logs import current_dossier
+from services.runtime.web import answers
 
 from .. import store
 from ..context import IntakeContext, IntakeDep
@@ -32,7 +33,10 @@ def refusal(message: str, problems: list[Problem]) -> HTTPException:
     return HTTPException(Refused(problems).status, {"message": message, "problems": [p.as_json() for p in problems]})
 
 
-@router.post("/dossiers", status_code=201)
+REPLAYED = {200: {"model": Receipt, "description": "The first submission's receipt (same Idempotency-Key)."}}
+
+
+@router.post("/dossiers", status_code=201, responses=REPLAYED | answers(404, 409, 415))
 async def submit_dossier(
     submission: Submission,
     runtime: RuntimeDep,

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from services.runtime.web import answers
+
 from ..catalogue import search
 from ..context import IntakeDep
 
@@ -26,7 +28,7 @@ async def list_procedures(
     return {"version": catalogue.version, "count": len(found), "procedures": [p.as_row() for p in found]}
 
 
-@router.get("/procedures/{code}")
+@router.get("/procedures/{code}", responses=answers(404))
 async def get_procedure(code: str, intake: IntakeDep) -> dict[str, Any]:
     procedure = intake.catalogue.get(code)
     if procedure is None:

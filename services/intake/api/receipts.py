@@ -7,12 +7,13 @@ import hmac
 from fastapi import APIRouter, HTTPException, Response
 
 from services.runtime import Runtime, RuntimeDep
+from services.runtime.web import answers
 
 from .. import slip, store
 from ..context import IntakeContext, IntakeDep
 from ..received import Receipt, ReceivedDossier
 
-router = APIRouter(tags=["receipts"])
+router = APIRouter(tags=["receipts"], responses=answers(404))
 
 
 async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) -> Receipt:

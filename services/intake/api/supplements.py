@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.runtime import Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
+from services.runtime.web import answers
 
 from .. import store
 from ..context import IntakeDep
@@ -24,7 +25,7 @@ from ..timeline import Conflict, MissingDocuments, Timeline
 from .dossiers import refusal
 from .owners import Owner, owned_dossier
 
-router = APIRouter(tags=["supplements and withdrawal"])
+router = APIRouter(tags=["supplements and withdrawal"], responses=answers(404, 409, 429))
 E = TypeVar("E", bound=Event)
 
 
@@ -38,7 +39,7 @@ class WithdrawalIn(BaseModel):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-@router.post("/dossiers/{code}/supplement")
+@router.post("/dossiers/{code}/supplement", responses=answers(415))
 async def supplement(
     code: str, body: SupplementIn, request: Request, runtime: RuntimeDep, intake: IntakeDep
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.runtime import RuntimeDep
 from services.runtime.clock import local
+from services.runtime.web import answers
 
 from .. import store
 from ..context import IntakeDep
@@ -31,7 +32,7 @@ async def tracking_page() -> str:
     return PAGE
 
 
-@router.post("/api/track")
+@router.post("/api/track", responses=answers(404, 429))
 async def track(lookup: Lookup, request: Request, runtime: RuntimeDep, intake: IntakeDep) -> dict[str, Any]:
     """The dossier's history, current status and due date, for its owner only."""
     dossier = await owned_dossier(request, runtime, intake, lookup.code, lookup.owner)

@@ -4,9 +4,11 @@ token (identity.py); handlers only translate requests and the domain's refusals.
 
 from fastapi import APIRouter
 
+from services.runtime.web import answers
+
 from . import admin, officers, views
 
-router = APIRouter()
+router = APIRouter(responses=answers(401, 403, 503))  # who is asking: identity.py
 router.include_router(officers.router)
 router.include_router(views.router)
 router.include_router(admin.router)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from services.runtime import RuntimeDep
+from services.runtime.web import answers
 
 from .. import administration, roles
 from ..domain import Official, OfficialRole, RoleChange, WorkflowVersion, standing
@@ -59,7 +60,7 @@ def pending(change: RoleChange) -> dict[str, Any]:
     }
 
 
-@router.get("/workflows/{template}")
+@router.get("/workflows/{template}", responses=answers(404))
 async def workflow_versions(
     template: str, who: OfficialDep, runtime: RuntimeDep, unit: str | None = None
 ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ async def workflow_versions(
     return {"template": template, "versions": [shown(version) for version in found]}
 
 
-@router.put("/workflows/{template}/units/{unit}", status_code=201)
+@router.put("/workflows/{template}/units/{unit}", status_code=201, responses=answers(404))
 async def override_workflow(
     template: str, unit: str, body: WorkflowIn, who: OfficialDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -112,7 +113,7 @@ async def role_changes(who: OfficialDep, runtime: RuntimeDep, unit: str | None =
     return {"role_changes": [pending(change) for change in found]}
 
 
-@router.post("/role-changes/{change_id}/confirmation")
+@router.post("/role-changes/{change_id}/confirmation", responses=answers(404, 409))
 async def confirm_role_change(change_id: str, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
     """A second administrator confirms a role change: the official's record as it now is. Not
     by the administrator who asked for it, nor by the official it concerns (403)."""
@@ -121,7 +122,7 @@ async def confirm_role_change(change_id: str, who: OfficialDep, runtime: Runtime
     return listed(official)
 
 
-@router.post("/role-changes/{change_id}/cancellation")
+@router.post("/role-changes/{change_id}/cancellation", responses=answers(404, 409))
 async def cancel_role_change(change_id: str, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Drop a pending role change (the administrator who asked, or another one)."""
     with answering():

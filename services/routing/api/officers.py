@@ -10,13 +10,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.runtime import RuntimeDep, utcnow
+from services.runtime.web import answers
 
 from .. import actions
 from .errors import answering
 from .identity import OfficialDep
 from .render import dossier_view
 
-router = APIRouter(tags=["officers"])
+router = APIRouter(tags=["officers"], responses=answers(404, 409))
 
 
 class Forward(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from services.runtime import RuntimeDep, utcnow
+from services.runtime.web import answers
 
 from .. import queries
 from .errors import answering
@@ -37,7 +38,7 @@ async def work_queue(
     return {"unit": who.unit, "count": len(found), "dossiers": [dossier_view(d, now) for d in found]}
 
 
-@router.get("/dossiers/{code}")
+@router.get("/dossiers/{code}", responses=answers(404))
 async def get_dossier(code: str, who: OfficialDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Where the dossier is, who holds it, its dates and what it waits for (officials of its route)."""
     with answering():
@@ -45,7 +46,7 @@ async def get_dossier(code: str, who: OfficialDep, runtime: RuntimeDep) -> dict[
     return dossier_view(dossier, utcnow())
 
 
-@router.get("/dossiers/{code}/forms/{kind}.pdf", response_class=Response)
+@router.get("/dossiers/{code}/forms/{kind}.pdf", response_class=Response, responses=answers(404))
 async def form(code: str, kind: str, who: OfficialDep, runtime: RuntimeDep) -> Response:
     """The supplement request, refusal or apology form issued for the dossier (A4 PDF)."""
     with answering():
@@ -53,7 +54,7 @@ async def form(code: str, kind: str, who: OfficialDep, runtime: RuntimeDep) -> R
     return Response(pdf, media_type="application/pdf")
 
 
-@router.get("/audit")
+@router.get("/audit", responses=answers(404))
 async def audit(
     who: OfficialDep,
     runtime: RuntimeDep,

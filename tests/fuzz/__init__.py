@@ -1,0 +1,1 @@
+"""Every service's HTTP API fuzzed from its own OpenAPI document, in process (no servers)."""
