@@ -25,6 +25,8 @@ from motcua_contracts import SERVICES
 from motcua_contracts.access import principals
 from pymongo import MongoClient
 
+from services.runtime.approvals import public_key_path, write_key_pair
+
 from .kafka_access import admin_client, provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,7 @@ LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
 KAFKA_OPERATORS = ("admin", "controller")
+APPROVAL_KEY = "approval-key.pem"  # routing signs approvals with it (signing checks with its public part)
 
 
 class StackError(RuntimeError):
@@ -262,8 +265,31 @@ class Stack:
     # --- services ------------------------------------------------------------
     def service_env(self, service: str, replica: int = 1) -> dict[str, str]:
         """A service's settings in this stack: the development profile (logged by each service
-        at start), the stack's addresses and its generated secrets."""
+        at start), the stack's addresses, and the generated secrets that service needs (no other)."""
         shared = self.secrets()
+        keys = self.data / "keys"
+        own: dict[str, dict[str, str]] = {
+            "intake": {
+                "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
+                "MOTCUA_PUBLIC_URL": self.service_url("intake"),
+                # every client of a local stack comes from one address: raise the per-address limit
+                "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
+            },
+            "payment": {
+                "MOTCUA_GATEWAY_URL": self.gateway_url,
+                "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
+                "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
+                "MOTCUA_GATEWAY_ADDRESSES": "127.0.0.1/32",  # the sandbox gateway calls back from this machine
+            },
+            "routing": {
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,
+                "MOTCUA_APPROVAL_KEY_FILE": str(keys / APPROVAL_KEY),
+            },
+            "signing": {
+                "MOTCUA_SIGNING_KEY_FILE": str(keys / "signing-key.pem"),
+                "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),
+            },
+        }
         return {
             "MOTCUA_PROFILE": "development",
             "MOTCUA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
@@ -273,18 +299,15 @@ class Stack:
             "MOTCUA_MONGO_URL": self.mongo_url,
             "MOTCUA_HTTP_PORT": str(self.service_port(service, replica)),
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
-            "MOTCUA_SIGNING_KEY_FILE": str(self.data / "keys" / "signing-key.pem"),
-            "MOTCUA_GATEWAY_URL": self.gateway_url,
-            "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
-            "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
-            "MOTCUA_GATEWAY_ADDRESSES": "127.0.0.1/32",  # the sandbox gateway calls back from this machine
-            "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
-            "MOTCUA_PUBLIC_URL": self.service_url("intake"),
-            # every client of a local stack comes from one address: raise the per-address limit
-            "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
-            "MOTCUA_OIDC_ISSUER": self.issuer_url,
+            **own.get(service, {}),
             **self.settings.get(service, {}),
         }
+
+    def make_keys(self) -> None:
+        """Routing's approval key pair, made once before the services start (signing needs its
+        public part from the start)."""
+        if not (self.data / "keys" / APPROVAL_KEY).exists():
+            write_key_pair(self.data / "keys" / APPROVAL_KEY)
 
     def start_service(self, service: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
         """Start a service process; replicas beyond the first join the same consumer group.
@@ -350,6 +373,7 @@ class Stack:
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:
         """Start infrastructure, the outside parties and services; return when every service is ready."""
+        self.make_keys()
         self.start_mongodb()
         self.start_kafka()
         self.start_outside_parties()

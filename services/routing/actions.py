@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from motcua_contracts import Event
+from motcua_contracts import DossierApproved, Event
 from opentelemetry.trace import SpanKind
 
 from services.runtime import Runtime, Tx, utcnow
@@ -93,11 +93,14 @@ async def refuse(runtime: Runtime[RoutingContext], who: Official, code: str, rea
 
 
 async def approve(runtime: Runtime[RoutingContext], who: Official, code: str, title: str | None = None) -> Dossier:
-    """A leader approves the result; it goes to signing."""
-    calendar = runtime.context.calendar
-    return await act(
-        runtime, who, code, "approve", lambda dossier, team, now: dossier.approve(who, team, calendar, now, title)
-    )
+    """A leader approves the result; it goes to signing, with routing's signature on the approval."""
+    calendar, approvals = runtime.context.calendar, runtime.context.approvals
+
+    def approve_and_sign(dossier: Dossier, team: Team, now: datetime) -> list[Event]:
+        events = dossier.approve(who, team, calendar, now, title)
+        return [approvals.sign(e) if isinstance(e, DossierApproved) else e for e in events]
+
+    return await act(runtime, who, code, "approve", approve_and_sign)
 
 
 async def return_result(runtime: Runtime[RoutingContext], who: Official, code: str) -> Dossier:

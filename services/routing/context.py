@@ -1,6 +1,6 @@
 """What routing holds at hand while it runs: the province's units and its authority map,
 the working calendar, the workflow versions and units' rosters (cached), the officials'
-token verifier, the deadline watcher's counter and the apology's horizon. Built once by `start` before any event or request."""
+token verifier, the deadline watcher's counter, the apology's horizon and the approvals' key. Built once by `start` before any event or request."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from fastapi import Depends
 from prometheus_client import Counter
 
 from services.runtime import Runtime, get_context
+from services.runtime.approvals import ApprovalSigner
 from services.runtime.auth import TokenVerifier
 from services.runtime.calendar import WorkCalendar
+from services.runtime.settings import DEVELOPMENT
 from services.runtime.units import Units, load_units
 
 from . import store
@@ -39,6 +41,7 @@ class RoutingContext:
     fonts: Fonts
     sweeps: Counter  # deadline sweeps done, so a watcher can tell one has run
     apology_horizon: timedelta  # how far past the due date an apology may move the return date
+    approvals: ApprovalSigner  # signs each approval routing publishes
 
     def unit_name(self, code: str) -> str:
         unit = self.units.get(code)
@@ -68,6 +71,9 @@ async def start(
         fonts=Fonts(regular=settings.pdf_font, bold=settings.pdf_bold_font),
         sweeps=runtime.metrics.counter("motcua_deadline_sweeps", "Deadline sweeps done by the watcher."),
         apology_horizon=timedelta(days=settings.apology_horizon_days),
+        approvals=ApprovalSigner.load(
+            Path(str(settings.approval_key_file)), create_if_missing=settings.profile == DEVELOPMENT
+        ),
     )
 
 

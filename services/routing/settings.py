@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field
 
 from services.runtime import ServiceSettings
-from services.runtime.settings import OfficialsTokens, PdfForms, ReferenceData, Workers
+from services.runtime.settings import OfficialsTokens, PdfForms, ReferenceData, Workers, required
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,6 +25,11 @@ class RoutingSettings(ServiceSettings, ReferenceData, PdfForms, Workers, Officia
         ge=1,
         le=366,
         description="How many calendar days past the due date an apology may move the return date at most.",
+    )
+    approval_key_file: str | None = required(
+        "approval-key.pem",
+        "Routing's Ed25519 key (PEM) that signs each approval; the development profile creates it, with its "
+        "public key beside it (approval-key.pub.pem) for signing.",
     )
     deadline_sweep_s: float = Field(
         default=30.0, gt=0, description="How often the deadline watcher looks for due-soon and overdue dossiers."

@@ -2,7 +2,7 @@
 outbox and inbox, retries and dead-lettering, tracing, metrics, health and structured logs."""
 
 from .clock import LOCAL_TZ, utcnow
-from .consumer import Handler
+from .consumer import Handler, RejectedEvent
 from .documents import Documents, Duplicate
 from .service import Runtime, RuntimeDep, Service, get_context, run
 from .settings import ServiceSettings
@@ -15,6 +15,7 @@ __all__ = [
     "Documents",
     "Duplicate",
     "Handler",
+    "RejectedEvent",
     "Runtime",
     "RuntimeDep",
     "Service",

@@ -49,6 +49,11 @@ DLQ_REASON = "motcua-dlq-reason"
 REPLAY_FOR = "motcua-replay-for"
 
 
+class RejectedEvent(Exception):
+    """Raised by a handler for an event it must never act on (e.g. one it cannot verify):
+    parked on the dead-letter topic at once with this reason, without retries."""
+
+
 class Unreadable(BaseModel):
     """A record that is not an envelope of the contracts; it is dead-lettered with `reason`."""
 
@@ -164,6 +169,9 @@ class EventConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 await self.apply([item])
+                return
+            except RejectedEvent as exc:
+                await self.dead_letter(item[0], f"refused: {exc}")
                 return
             except Exception as exc:
                 if is_outage(exc):

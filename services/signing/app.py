@@ -13,6 +13,7 @@ from .settings import SigningSettings
 
 
 async def on_dossier_approved(event: DossierApproved, tx: Tx, signing: Signing) -> None:
+    signing.approvals.check(event)  # a forged or altered approval is dead-lettered, never signed
     code = domain.result_code(event.dossier_code)
     signed_at = utcnow()
     document = domain.result_document(event.dossier_code, code, event.result_title, event.competent_unit, signed_at)

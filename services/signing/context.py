@@ -1,4 +1,4 @@
-"""What signing holds at hand while it runs: the agency's key, loaded at start."""
+"""What signing holds at hand while it runs: the agency's key and routing's approval key, loaded at start."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import Depends
 
 from services.runtime import Runtime, get_context
+from services.runtime.approvals import ApprovalVerifier
 from services.runtime.settings import DEVELOPMENT
 
 from . import domain, store
@@ -19,6 +20,7 @@ from .settings import SigningSettings
 @dataclass(frozen=True)
 class Signing:
     key: ec.EllipticCurvePrivateKey
+    approvals: ApprovalVerifier  # routing's public key: only its approvals are signed
 
 
 async def start(runtime: Runtime[Signing]) -> Signing:
@@ -26,7 +28,7 @@ async def start(runtime: Runtime[Signing]) -> Signing:
     await store.create_indexes(runtime)
     # fail at start, not on the first dossier, if the key is missing or unreadable
     key = domain.load_key(Path(str(settings.signing_key_file)), create_if_missing=settings.profile == DEVELOPMENT)
-    return Signing(key)
+    return Signing(key, ApprovalVerifier.load(Path(str(settings.approval_public_key_file))))
 
 
 SigningDep = Annotated[Signing, Depends(get_context)]

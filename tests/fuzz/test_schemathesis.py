@@ -46,6 +46,7 @@ from services.signing import app as signing
 from services.signing.settings import SigningSettings
 from services.stats import app as stats
 from services.stats.settings import StatsSettings
+from tests.handlers.events import APPROVAL_PUBLIC_KEY
 from tests.handlers.routing_support import running as running_routing
 from tests.harness import Harness
 
@@ -66,7 +67,11 @@ SERVICES: dict[str, Callable[[Path], Service[Any]]] = {
     "digitisation": lambda _: digitisation.create(DigitisationSettings(profile="development")),
     "payment": lambda _: payment.create(PaymentSettings(profile="development")),
     "signing": lambda tmp: signing.create(
-        SigningSettings(profile="development", signing_key_file=str(tmp / "agency.pem"))
+        SigningSettings(
+            profile="development",
+            signing_key_file=str(tmp / "agency.pem"),
+            approval_public_key_file=str(APPROVAL_PUBLIC_KEY),
+        )
     ),
     "notification": lambda _: notification.create(NotificationSettings(profile="development")),
     "stats": lambda _: stats.create(StatsSettings(profile="development")),

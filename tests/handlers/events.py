@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from motcua_contracts import DossierReceived, ResultSigned
+from motcua_contracts import DossierApproved, DossierReceived, ResultSigned
+
+from services.runtime.approvals import ApprovalSigner, public_key_path, write_key_pair
 
 RECEIVED_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
+
+# Routing's approval key for the fast tests: routing signs with it, signing checks with its public part.
+APPROVAL_KEY = Path(tempfile.mkdtemp(prefix="motcua-approvals-")) / "approval-key.pem"
+write_key_pair(APPROVAL_KEY)
+APPROVAL_PUBLIC_KEY = public_key_path(APPROVAL_KEY)
+
+
+def approved(code: str, **changes: Any) -> DossierApproved:
+    """Routing's approval of `code`, signed with its key."""
+    data: dict[str, Any] = {
+        "dossier_code": code,
+        "competent_unit": code.split("-")[0],
+        "approved_by": "Nguyễn Văn Minh",
+        "result_title": "Giấy xác nhận thông tin cư trú",
+    }
+    return ApprovalSigner.load(APPROVAL_KEY, create_if_missing=False).sign(DossierApproved(**(data | changes)))
 
 
 def received(code: str, **changes: Any) -> DossierReceived:

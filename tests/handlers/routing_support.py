@@ -32,7 +32,7 @@ from services.runtime.auth import TokenVerifier
 from services.runtime.calendar import WorkCalendar
 from tests.harness import Harness
 
-from .events import received, signed
+from .events import APPROVAL_KEY, received, signed
 
 ISSUER = "http://issuer.test"
 BYTES = "application/octet-stream"
@@ -158,7 +158,13 @@ def fresh(code: str, **changes: Any) -> DossierReceived:
 
 
 def settings(**changes: Any) -> RoutingSettings:
-    return RoutingSettings(profile="development", oidc_issuer=ISSUER, retry_backoff_s=0.001, **changes)
+    return RoutingSettings(
+        profile="development",
+        oidc_issuer=ISSUER,
+        retry_backoff_s=0.001,
+        approval_key_file=str(APPROVAL_KEY),
+        **changes,
+    )
 
 
 @asynccontextmanager

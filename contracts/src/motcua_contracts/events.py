@@ -150,6 +150,13 @@ class DossierApproved(Event):
     competent_unit: str = Field(examples=["H40.101"])
     approved_by: str = Field(description="The approving leader, as they sign.", examples=["Nguyễn Văn Minh"])
     result_title: str
+    routing_signature: str | None = Field(
+        default=None,
+        description=(
+            "Routing's Ed25519 signature (base64) over this event's canonical JSON: every other field, "
+            "sorted keys, no whitespace, UTF-8. Always set by routing; signing refuses approvals it cannot verify."
+        ),
+    )
 
 
 @event("dossier.step_started", ROUTING)
