@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import httpx
 from motcua_contracts import SERVICES
@@ -41,6 +42,7 @@ LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
 KAFKA_OPERATORS = ("admin", "controller")
+MONGODB_PROVISIONED = "mongodb-provisioned"  # marks a storage whose administrator exists
 APPROVAL_KEY = "approval-key.pem"  # routing signs approvals with it (signing checks with its public part)
 
 
@@ -74,8 +76,18 @@ class Stack:
         return f"127.0.0.1:{self.kafka_port}"
 
     @property
+    def mongo_address(self) -> str:
+        return f"127.0.0.1:{self.mongo_port}"
+
+    @property
     def mongo_url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=secantus"
+        """The database server as its administrator (operators' tools and tests)."""
+        return self.mongo_url_of("admin")
+
+    def mongo_url_of(self, user: str) -> str:
+        """The database server as `user`: a service reaches only its own database."""
+        password = quote_plus(self.secrets()[f"mongodb.{user}"])
+        return f"mongodb://{user}:{password}@{self.mongo_address}/?replicaSet=secantus&authSource=admin"
 
     def service_port(self, service: str, replica: int = 1) -> int:
         return self.first_service_port + SERVICES.index(service) + 100 * (replica - 1)
@@ -105,7 +117,12 @@ class Stack:
         Kafka passwords are named `kafka.<principal>`."""
         path = self.data / "secrets.json"
         kept = json.loads(path.read_text()) if path.exists() else {}
-        wanted = ["gateway_secret", "identity_hash_key", *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals()))]
+        wanted = [
+            "gateway_secret",
+            "identity_hash_key",
+            *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals())),
+            *(f"mongodb.{user}" for user in ("admin", *SERVICES)),
+        ]
         if missing := [name for name in wanted if name not in kept]:
             kept.update({name: secrets.token_urlsafe(32) for name in missing})
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,25 +241,44 @@ class Stack:
         self._spawn("kafka", [*_java("-Xms256m", "-Xmx768m"), "kafka.Kafka", str(config)])
 
     def start_mongodb(self) -> None:
+        """Start the database server with authentication required and every commit made durable
+        before it is acknowledged (`--sync-on-commit`: a commit survives a crash of the server).
+        On the first start of a new storage its administrator is created first, without
+        authentication, on a server that listens only for that."""
         if self.pid("mongodb"):
             return
         storage = self.data / "mongodb"
-        storage.mkdir(parents=True, exist_ok=True)
+        if not (self.data / MONGODB_PROVISIONED).exists():
+            storage.mkdir(parents=True, exist_ok=True)
+            self._spawn_mongodb(storage, "--log-level", "WARNING")
+            client: MongoClient = MongoClient(
+                f"mongodb://{self.mongo_address}/?replicaSet=secantus", serverSelectionTimeoutMS=60_000
+            )
+            try:
+                password = self.secrets()["mongodb.admin"]
+                client.admin.command("createUser", "admin", pwd=password, roles=[{"role": "root", "db": "admin"}])
+            finally:
+                client.close()
+            self.stop("mongodb")
+            (self.data / MONGODB_PROVISIONED).touch()
+        self._spawn_mongodb(storage, "--log-level", "WARNING", "--auth", "--sync-on-commit")
+
+    def _spawn_mongodb(self, storage: Path, *options: str) -> None:
         server = Path(sys.executable).parent / "secantusd-py"
-        self._spawn(
-            "mongodb",
-            [
-                str(server),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.mongo_port),
-                "--storage-path",
-                str(storage),
-                "--log-level",
-                "WARNING",
-            ],
-        )
+        command = [str(server), "--host", "127.0.0.1", "--port", str(self.mongo_port), "--storage-path", str(storage)]
+        self._spawn("mongodb", [*command, *options])
+
+    def provision_mongodb(self) -> None:
+        """One user per service, allowed only its own database (run as the administrator)."""
+        client: MongoClient = MongoClient(self.mongo_url, serverSelectionTimeoutMS=30_000)
+        try:
+            existing = {user["user"] for user in client.admin.command("usersInfo")["users"]}
+            for service in SERVICES:
+                command = "updateUser" if service in existing else "createUser"
+                roles = [{"role": "readWrite", "db": f"motcua_{service}"}]
+                client.admin.command(command, service, pwd=self.secrets()[f"mongodb.{service}"], roles=roles)
+        finally:
+            client.close()
 
     def wait_for_mongodb(self, timeout: float = 60) -> None:
         client: MongoClient = MongoClient(self.mongo_url, serverSelectionTimeoutMS=int(timeout * 1000))
@@ -296,7 +332,7 @@ class Stack:
             "MOTCUA_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",  # loopback; a cluster uses SASL_SSL
             "MOTCUA_KAFKA_USERNAME": service,
             "MOTCUA_KAFKA_PASSWORD": shared[f"kafka.{service}"],
-            "MOTCUA_MONGO_URL": self.mongo_url,
+            "MOTCUA_MONGO_URL": self.mongo_url_of(service),
             "MOTCUA_HTTP_PORT": str(self.service_port(service, replica)),
             "MOTCUA_TRACE_FILE": str(self.trace_file(service)),
             **own.get(service, {}),
@@ -378,6 +414,7 @@ class Stack:
         self.start_kafka()
         self.start_outside_parties()
         self.wait_for_mongodb()
+        self.provision_mongodb()
         self.provision_kafka()
         self.wait_outside_parties_ready()
         for service in services:

@@ -17,7 +17,7 @@ def process_table(stack: Stack) -> Table:
         table.add_column(column)
     for process in INFRA:
         pid = stack.pid(process)
-        address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_url
+        address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_address
         table.add_row(process, str(pid or "-"), _memory(pid), address, "[green]running" if pid else "[red]stopped")
     for process, url in ((ISSUER, stack.issuer_url), (GATEWAY, stack.gateway_url)):
         pid = stack.pid(process)

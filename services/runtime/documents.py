@@ -26,8 +26,12 @@ from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 T = TypeVar("T")
+DURABLE = WriteConcern("majority", j=True)
+MAJORITY_READ = ReadConcern("majority")
 Document = dict[str, Any]
 Where = Mapping[str, Any]
 Order = Sequence[tuple[str, int]]  # (field, 1 ascending | -1 descending)
@@ -129,16 +133,26 @@ class MongoWriter:
 
 
 class MongoDocuments(MongoWriter):
-    """The service's own MongoDB database; no other service reads it."""
+    """The service's own MongoDB database; no other service reads it.
+
+    Durable before anything leaves: every write and transaction is acknowledged only once
+    journaled on a majority (`w: majority, j: true`), and reads see only majority-committed
+    data, so the outbox relay never publishes, and the consumer never commits an offset for,
+    a change a crash of the database could still take back.
+    """
 
     def __init__(self, url: str, database: str) -> None:
-        self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True, appname=database)
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            url, tz_aware=True, appname=database, w="majority", journal=True, readConcernLevel="majority"
+        )
         super().__init__(self.client[database])
 
     async def transaction(self, work: Callable[[Writer], Awaitable[T]]) -> T:
         """Run `work` in a transaction; transient conflicts are retried (from the start) by the driver."""
         async with self.client.start_session() as session:
-            return await session.with_transaction(lambda s: work(MongoWriter(self.db, s)))
+            return await session.with_transaction(
+                lambda s: work(MongoWriter(self.db, s)), read_concern=MAJORITY_READ, write_concern=DURABLE
+            )
 
     async def index(self, collection: str, fields: Order) -> None:
         await self.db[collection].create_index([(name, direction or ASCENDING) for name, direction in fields])

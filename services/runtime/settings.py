@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo.errors import InvalidURI
+from pymongo.uri_parser import parse_uri
 
 from .units import SAMPLE as SAMPLE_UNITS
 
@@ -93,6 +95,11 @@ class ServiceSettings(Connections, HttpEdge, Telemetry, ConsumerSettings):
             raise MissingSettings(
                 f"{names} must be set (or choose the development profile with MOTCUA_PROFILE=development)"
             )
+        if self.profile != DEVELOPMENT and not _has_user(self.mongo_url):
+            raise MissingSettings(
+                "MOTCUA_MONGO_URL must name the service's database user (mongodb://<user>:<password>@...): "
+                "the database requires authentication outside the development profile"
+            )
         for name in missing:
             value = _development_value(type(self).model_fields[name])
             annotation = str(type(self).model_fields[name].annotation)
@@ -104,6 +111,13 @@ class ServiceSettings(Connections, HttpEdge, Telemetry, ConsumerSettings):
     def development_defaults(self) -> list[str]:
         """The required settings that took their development value (logged at start)."""
         return list(self._development_defaults)
+
+
+def _has_user(url: str) -> bool:
+    try:
+        return bool(parse_uri(url)["username"])
+    except (ValueError, InvalidURI):
+        return False
 
 
 def _development_value(spec: Any) -> str | None:

@@ -215,7 +215,10 @@ def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch
     with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY"):
         IntakeSettings()
     chosen = IntakeSettings(
-        identity_hash_key="k-5f1e9a", public_url="https://dichvucong.example.vn", kafka_password="broker-s3cret"
+        identity_hash_key="k-5f1e9a",
+        public_url="https://dichvucong.example.vn",
+        kafka_password="broker-s3cret",
+        mongo_url="mongodb://intake:db-s3cret@db.example.vn/?replicaSet=rs0",
     )
     assert chosen.hash_key() == b"k-5f1e9a"
     assert "k-5f1e9a" not in repr(chosen) and "k-5f1e9a" not in str(chosen.model_dump())

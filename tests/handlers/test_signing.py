@@ -25,6 +25,7 @@ def settings(tmp_path: Path, profile: str = "development") -> SigningSettings:
         signing_key_file=str(tmp_path / "keys" / "agency.pem"),
         approval_public_key_file=str(APPROVAL_PUBLIC_KEY),
         kafka_password="broker-s3cret",
+        mongo_url="mongodb://signing:db-s3cret@db.example.vn/?replicaSet=rs0",
     )
 
 

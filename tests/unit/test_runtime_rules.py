@@ -44,7 +44,8 @@ IDENTITY = "001203004567"
 
 def edge_app(profile: str = "development") -> FastAPI:
     """The shared edge with one route that fails unexpectedly, quoting what it was sent."""
-    app = edge("test", ServiceSettings(profile=profile, kafka_password="broker-s3cret"))
+    production = {"kafka_password": "broker-s3cret", "mongo_url": "mongodb://test:db-s3cret@db.example.vn/"}
+    app = edge("test", ServiceSettings(profile=profile, **production))
 
     @app.post("/echo")
     async def echo(body: dict[str, Any]) -> dict[str, Any]:
