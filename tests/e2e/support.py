@@ -7,6 +7,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,8 +46,8 @@ async def submit_dossiers(
         async def one(i: int) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
             dossier = make_dossier(rng, procedures, communes)
-            response = await client.post("/dossiers", json=dossier)
-            assert response.status_code == 201, response.text
+            response = await submit_until_received(client, dossier, key=f"e2e-{seed}-{i}-{uuid.uuid4()}")
+            assert response.status_code in (200, 201), response.text
             applicant = dossier["applicant"]
             receipt = response.json() | {"phone": applicant["phone"], "identity_number": applicant["identity_number"]}
             if on_receipt is not None:
@@ -54,6 +55,26 @@ async def submit_dossiers(
             return receipt
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def submit_until_received(
+    client: httpx.AsyncClient, dossier: dict[str, Any], key: str, patience: float = 180
+) -> httpx.Response:
+    """Submit as a careful portal does: the same Idempotency-Key on every attempt, attempts
+    again while intake is unreachable or unavailable (503, 5xx: e.g. its database is down),
+    waiting as long as Retry-After asks."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            response = await client.post("/dossiers", json=dossier, headers={"Idempotency-Key": key})
+            if response.status_code < 500 and response.status_code != 429:
+                return response
+            pause = float(response.headers.get("retry-after", 1))
+        except httpx.TransportError:
+            pause = 1.0
+        if time.monotonic() + pause > deadline:
+            raise AssertionError(f"intake did not take the dossier within {patience}s")
+        await asyncio.sleep(pause)
 
 
 # Officials who take every dossier to its result: no supplement requests, no refusals.

@@ -8,7 +8,6 @@ from pydantic import SecretStr, ValidationError
 from services.runtime.settings import ServiceSettings, required
 from services.runtime.workers import Workers
 
-
 DB = "db.example.vn:27017/?replicaSet=rs0"
 
 
