@@ -58,6 +58,9 @@ class Stack:
     first_service_port: int = 8001
     # Settings of one service that differ in this stack, e.g. a faster deadline watcher for tests.
     settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The database syncs its log on every commit, so an acknowledged commit survives a crash.
+    # Off only to measure what that costs (docs/benchmarks.md); never for data that matters.
+    sync_on_commit: bool = True
 
     @classmethod
     def named(cls, name: str) -> Stack:
@@ -120,6 +123,7 @@ class Stack:
         wanted = [
             "gateway_secret",
             "identity_hash_key",
+            "receipt_token_key",
             *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals())),
             *(f"mongodb.{user}" for user in ("admin", *SERVICES)),
         ]
@@ -261,7 +265,8 @@ class Stack:
                 client.close()
             self.stop("mongodb")
             (self.data / MONGODB_PROVISIONED).touch()
-        self._spawn_mongodb(storage, "--log-level", "WARNING", "--auth", "--sync-on-commit")
+        durable = ("--sync-on-commit",) if self.sync_on_commit else ()
+        self._spawn_mongodb(storage, "--log-level", "WARNING", "--auth", *durable)
 
     def _spawn_mongodb(self, storage: Path, *options: str) -> None:
         server = Path(sys.executable).parent / "secantusd-py"
@@ -307,6 +312,7 @@ class Stack:
         own: dict[str, dict[str, str]] = {
             "intake": {
                 "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
+                "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],
                 "MOTCUA_PUBLIC_URL": self.service_url("intake"),
                 # every client of a local stack comes from one address: raise the per-address limit
                 "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
@@ -324,6 +330,8 @@ class Stack:
             "signing": {
                 "MOTCUA_SIGNING_KEY_FILE": str(keys / "signing-key.pem"),
                 "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),
+                "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # results open with the receipt's token
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,  # or an official's
             },
         }
         return {
