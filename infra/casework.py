@@ -129,6 +129,7 @@ class Case:
     documents: list[str] = field(default_factory=list)  # the procedure's component names
     settlement: Settlement | None = None
     seen: set[str] = field(default_factory=set, repr=False)
+    receipt_token: str | None = field(default=None, repr=False)  # the receipt's: opens the owner's requests
 
     def record(self, event_id: str, event_type: str, data: dict[str, Any], at: float) -> bool:
         """Fold one event of routing's topic in; True if it may call for a move or ends the case."""

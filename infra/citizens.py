@@ -24,12 +24,14 @@ RESUBMIT_PAUSE_S, RESUBMIT_PAUSE_CAP_S = 1.0, 10.0  # while intake has not yet l
 
 @dataclass(frozen=True)
 class Receipt:
-    """A dossier intake accepted: its code, its owner's phone, when it was sent and answered."""
+    """A dossier intake accepted: its code, its owner's phone, when it was sent and answered, and
+    the receipt's access token (the owner's later requests need it)."""
 
     code: str
     owner: str = field(repr=False)
     sent_at: float
     answered_at: float
+    token: str | None = field(default=None, repr=False)
 
 
 async def submit_at_rate(
@@ -55,8 +57,8 @@ async def submit_at_rate(
         async with in_flight:
             response = await client.post("/dossiers", json=dossier)
         if response.status_code == 201:
-            code, owner = response.json()["dossier_code"], dossier["applicant"]["phone"]
-            on_answer(Receipt(code, owner, sent_at, time.monotonic()))
+            receipt, owner = response.json(), dossier["applicant"]["phone"]
+            on_answer(Receipt(receipt["dossier_code"], owner, sent_at, time.monotonic(), receipt["access_token"]))
         else:
             on_answer(None)
 
@@ -71,14 +73,16 @@ async def resubmit(
     documents: list[str],
     patience: float,
     still_open: Callable[[], bool],
+    token: str | None = None,
 ) -> bool:
-    """The owner hands in the requested documents (on paper) until intake accepts them; intake
-    answers 409 until it has learnt of the request. Gives up after `patience` seconds or once
-    the dossier is settled."""
+    """The owner hands in the requested documents (on paper) with the receipt's access token
+    `token` until intake accepts them; intake answers 409 until it has learnt of the request.
+    Gives up after `patience` seconds or once the dossier is settled."""
     body = {"owner": owner, "components": [{"name": name, "form": "paper"} for name in documents]}
+    url = f"/dossiers/{code}/supplement" + (f"?token={token}" if token else "")
     deadline, attempt = time.monotonic() + patience, 0
     while still_open():
-        response = await api.intake("POST", f"/dossiers/{code}/supplement", json=body)
+        response = await api.intake("POST", url, json=body)
         verdict = judge_resubmission(response.status_code)
         if verdict is Verdict.DONE:
             tally.supplements_answered += 1

@@ -143,7 +143,14 @@ class Desk:
             return case.settlement is None
 
         answered = await resubmit(
-            self.api, self.tally, case.code, case.owner, documents, self.options.patience, still_open
+            self.api,
+            self.tally,
+            case.code,
+            case.owner,
+            documents,
+            self.options.patience,
+            still_open,
+            token=case.receipt_token,
         )
         if not answered and still_open():
             self.tally.problem(f"supplement {case.code}: not accepted by intake")

@@ -72,6 +72,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
                 else:
                     receipts.append(receipt)
                     officers.add(receipt.code, owner=receipt.owner)
+                    officers.cases[receipt.code].receipt_token = receipt.token  # the owner's supplements need it
                 bar.advance(sent)
 
             submissions = asyncio.create_task(

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
+from services.runtime.receipts import receipt_token
 
 from . import domain
 from .submission import Accepted
@@ -33,7 +34,10 @@ class Receipt(BaseModel):
     received_at: LocalTime
     due_at: LocalTime
     fee_vnd: int
-    access_token: str = Field(description="Unguessable token that opens the receipt and the slip: `?token=`.")
+    access_token: str = Field(
+        description="Unguessable token (`?token=`) that opens the receipt, the slip and the signed result, "
+        "and authorises the owner's supplement and withdrawal."
+    )
 
 
 class ReceivedDossier(BaseModel):
@@ -84,9 +88,10 @@ def receive(
     received_at: datetime,
     calendar: WorkCalendar,
     identity_key: bytes,
-    access_token: str,
+    receipt_key: bytes,
 ) -> ReceivedDossier:
-    """The dossier received at `received_at` as its unit's `sequence`-th of that day."""
+    """The dossier received at `received_at` as its unit's `sequence`-th of that day, its
+    receipt's access token made from its code under `receipt_key`."""
     submission, procedure = accepted.submission, accepted.procedure
     code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
     applicant = submission.applicant
@@ -113,5 +118,5 @@ def receive(
         identity_hash=domain.identity_hash(applicant.identity_number, identity_key),
         received_by=submission.received_by,
         postal_reference=submission.postal_reference,
-        access_token=access_token,
+        access_token=receipt_token(receipt_key, code),
     )

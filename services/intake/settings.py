@@ -1,6 +1,7 @@
 """Intake's settings: the shared concerns it uses (units and calendar, PDF forms, worker
-processes) plus its own knobs. The identity-hash key and the public address must be chosen
-by a deployment: without them intake refuses to start outside the development profile."""
+processes, the receipt-token key) plus its own knobs. The identity-hash key, the receipt-token
+key and the public address must be chosen by a deployment: without them intake refuses to
+start outside the development profile."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from services.runtime import ServiceSettings
-from services.runtime.settings import PdfForms, ReferenceData, Workers, required
+from services.runtime.settings import PdfForms, ReceiptTokens, ReferenceData, Workers, required
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
 MEBIBYTE = 1024 * 1024
 
 
-class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers):
+class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptTokens):
     http_port: int = 8001
     identity_hash_key: SecretStr | None = required(
         development="development-identity-hash-key",

@@ -153,3 +153,18 @@ class OfficialsTokens(Settings):
 
     oidc_issuer: str | None = required("http://127.0.0.1:8009", "URL of the identity provider (OIDC issuer).")
     oidc_audience: str = "motcua"
+
+
+class ReceiptTokens(Settings):
+    """The key of receipts' access tokens (services/runtime/receipts.py): intake issues them,
+    signing checks them. Every service that holds it must hold the same key."""
+
+    receipt_token_key: SecretStr | None = required(
+        development="development-receipt-token-key",
+        description="Key of the HMAC that makes each receipt's access token from the dossier code.",
+    )
+
+    def receipt_key(self) -> bytes:
+        """The receipt-token key, for the HMACs that need it (never logged)."""
+        assert self.receipt_token_key is not None  # the settings check fills it or refuses to start
+        return self.receipt_token_key.get_secret_value().encode()

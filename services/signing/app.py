@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from motcua_contracts import DossierApproved, ResultSigned
 
 from services.runtime import Service, Tx, utcnow
+from services.runtime.auth import TokenVerifier
 
 from . import domain, store
 from .api import router
@@ -43,11 +46,12 @@ async def on_dossier_approved(event: DossierApproved, tx: Tx, signing: Signing) 
     )
 
 
-def create(settings: SigningSettings | None = None) -> Service[Signing]:
+def create(settings: SigningSettings | None = None, verifier: TokenVerifier | None = None) -> Service[Signing]:
+    """Signing as a service; tests may pass their own verifier of officials' tokens."""
     return Service(
         "signing",
         settings or SigningSettings(),
         handlers={DossierApproved: on_dossier_approved},
         routers=[router],
-        context=start,
+        context=partial(start, verifier=verifier),
     )

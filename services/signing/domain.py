@@ -36,6 +36,12 @@ def result_code(dossier_code: str, number: int = 1) -> str:
     return f"{dossier_code}-KQ{number}"
 
 
+def dossier_of(result_code: str) -> str | None:
+    """The dossier a result code names (`<dossier code>-KQ<n>`); None for anything else."""
+    dossier_code, separator, number = result_code.rpartition("-KQ")
+    return dossier_code if separator and dossier_code and number.isascii() and number.isdigit() else None
+
+
 def sign(document: bytes, key: ec.EllipticCurvePrivateKey) -> str:
     return base64.b64encode(key.sign(document, ec.ECDSA(hashes.SHA256()))).decode()
 

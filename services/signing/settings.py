@@ -1,8 +1,11 @@
 from services.runtime import ServiceSettings
-from services.runtime.settings import required
+from services.runtime.settings import OfficialsTokens, ReceiptTokens, required
 
 
-class SigningSettings(ServiceSettings):
+class SigningSettings(ServiceSettings, OfficialsTokens, ReceiptTokens):
+    """Signing's settings: its keys, plus what opens a signed result (the receipt's access token,
+    checked with the receipt-token key, or an official's access token from the identity provider)."""
+
     http_port: int = 8005
     # PEM private key of the competent agency's signing certificate. Outside the development
     # profile it must exist; the development profile creates it on first start.

@@ -181,9 +181,11 @@ async def test_signed_result_verifies_with_openssl(stack: Stack, tmp_path: Path)
     signature = database(stack, "signing")["signatures"].find_one({"dossier_code": receipt["dossier_code"]})
     signing = stack.service_url("signing")
     async with httpx.AsyncClient(base_url=signing, timeout=10) as client:
-        result = (await client.get(f"/results/{signature['_id']}")).json()
+        result = (await client.get(f"/results/{signature['_id']}", params={"token": receipt["access_token"]})).json()
+        anonymous = await client.get(f"/results/{signature['_id']}")  # the result is the owner's, not everyone's
         public_key = (await client.get("/keys/current")).text
     assert result["result_code"] == f"{receipt['dossier_code']}-KQ1"
+    assert anonymous.status_code == 404
     (tmp_path / "key.pem").write_text(public_key)
     (tmp_path / "result.json").write_bytes(base64.b64decode(result["document_base64"]))
     (tmp_path / "result.sig").write_bytes(base64.b64decode(result["signature"]))

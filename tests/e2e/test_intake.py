@@ -131,13 +131,15 @@ async def test_a_withdrawal_is_the_owners_request_that_routing_answers_and_the_f
             body = make_dossier(random.Random(25), [procedure], communes)
             receipt = (await client.post("/dossiers", json=body)).json()
             code, owner = receipt["dossier_code"], body["applicant"]["phone"]
-            stranger = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": "0900000002", "reason": "Thử"})
+            withdrawal = f"/dossiers/{code}/withdrawal?token={receipt['access_token']}"
+            stranger = await client.post(withdrawal, json={"owner": "0900000002", "reason": "Thử"})
             assert stranger.status_code == 404
-            asked = await client.post(
-                f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không còn nhu cầu"}
-            )
+            # the code and the owner's phone are not enough: the receipt's token is needed
+            tokenless = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Thử"})
+            assert tokenless.status_code == 404
+            asked = await client.post(withdrawal, json={"owner": owner, "reason": "Không còn nhu cầu"})
             assert asked.status_code == 202 and asked.json()["status"] == "withdrawal_requested"
-            twice = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Lần nữa"})
+            twice = await client.post(withdrawal, json={"owner": owner, "reason": "Lần nữa"})
             assert twice.status_code == 409
 
             async def history() -> list[str]:
@@ -146,7 +148,7 @@ async def test_a_withdrawal_is_the_owners_request_that_routing_answers_and_the_f
 
             steps = await eventually(history, lambda found: "Công dân đã rút hồ sơ" in found)
             assert "Công dân đề nghị rút hồ sơ" in steps and "Công dân đã rút hồ sơ" in steps
-            again = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Rút lần nữa"})
+            again = await client.post(withdrawal, json={"owner": owner, "reason": "Rút lần nữa"})
             assert again.status_code == 409 and "withdrawn" in again.text
 
         async def mine(topic: Topic) -> list[str]:

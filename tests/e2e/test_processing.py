@@ -339,6 +339,7 @@ async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp
         body = make_dossier(random.Random(25), [procedure], [{"code": "H40.101"}])
         receipt = (await intake.post("/dossiers", json=body)).json()
         code, owner = receipt["dossier_code"], body["applicant"]["phone"]
+        token = {"token": receipt["access_token"]}  # the receipt's: the owner's requests need it
         await reception.at_step(code, "receive")
         await reception.post(f"/dossiers/{code}/claim")
         review = (await reception.post(f"/dossiers/{code}/forward")).json()
@@ -368,7 +369,8 @@ async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp
         supplement = {"owner": owner, "components": [{"name": document, "form": "paper"}]}
 
         resumed = await eventually(
-            lambda: intake.post(f"/dossiers/{code}/supplement", json=supplement), lambda r: r.status_code != 409
+            lambda: intake.post(f"/dossiers/{code}/supplement", params=token, json=supplement),
+            lambda r: r.status_code != 409,
         )
         assert resumed.status_code == 200, resumed.text
         await wait_until(lambda: not routing_state(stack, code).get("waiting_for_supplement"), "the clock to resume")
@@ -397,7 +399,9 @@ async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp
             "Từ chối giải quyết hồ sơ",
         ):
             assert status in history
-        withdraw = await intake.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Không cần nữa"})
+        withdraw = await intake.post(
+            f"/dossiers/{code}/withdrawal", params=token, json={"owner": owner, "reason": "Không cần nữa"}
+        )
         assert withdraw.status_code == 409  # refused: nothing left to withdraw
 
     def told() -> list[str]:
@@ -495,6 +499,7 @@ async def test_a_withdrawal_racing_an_approval_ends_one_way_or_the_other_never_b
     team = officers_of(stack, "h40101.tiepnhan1", "h40101.hotich", "h40101.chutich", "h40101.phochutich")
     reception, specialist = team["h40101.tiepnhan1"], team["h40101.hotich"]
     owners: dict[str, str] = {}
+    tokens: dict[str, str] = {}  # each receipt's access token: the owner's withdrawal needs it
     leaders: dict[str, Officer] = {}
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as intake:
         procedure = (await intake.get("/procedures/1.001193")).json()  # birth registration: no fee
@@ -502,6 +507,7 @@ async def test_a_withdrawal_racing_an_approval_ends_one_way_or_the_other_never_b
             body = make_dossier(random.Random(150 + i), [procedure], [{"code": "H40.101"}])
             receipt = (await intake.post("/dossiers", json=body)).json()
             owners[receipt["dossier_code"]] = body["applicant"]["phone"]
+            tokens[receipt["dossier_code"]] = receipt["access_token"]
         for code in owners:  # each to the leader's approval step, ready to be approved
             await reception.at_step(code, "receive")
             assert (await reception.post(f"/dossiers/{code}/claim")).status_code == 200
@@ -520,7 +526,11 @@ async def test_a_withdrawal_racing_an_approval_ends_one_way_or_the_other_never_b
             *(
                 asyncio.gather(
                     leaders[code].post(f"/dossiers/{code}/approval"),
-                    intake.post(f"/dossiers/{code}/withdrawal", json={"owner": owner, "reason": "Đổi ý"}),
+                    intake.post(
+                        f"/dossiers/{code}/withdrawal",
+                        params={"token": tokens[code]},
+                        json={"owner": owner, "reason": "Đổi ý"},
+                    ),
                 )
                 for code, owner in owners.items()
             )

@@ -67,11 +67,14 @@ async def test_an_approval_routing_did_not_sign_is_dead_lettered_not_signed(stac
     async def parked() -> dict[bytes | None, str]:
         topic = dead_letter_topic("signing").name
         return {
-            r.key: dict(r.headers)["motcua-dlq-reason"].decode()
-            async for r in read_topic(stack.kafka_client(), topic)
+            r.key: dict(r.headers)["motcua-dlq-reason"].decode() async for r in read_topic(stack.kafka_client(), topic)
         }
 
     reasons = await eventually(parked, lambda found: FORGED.dossier_code.encode() in found)
     assert reasons[FORGED.dossier_code.encode()] == "refused: approval without routing's signature"
-    async with httpx.AsyncClient(base_url=stack.service_url("signing"), timeout=10) as client:
-        assert (await client.get(f"/results/{FORGED.dossier_code}-KQ1")).status_code == 404
+    # an official may read every signed result: not found here means never signed
+    async with httpx.AsyncClient(timeout=10) as client:
+        token = (await client.post(f"{stack.issuer_url}/token", data={"username": "h40101.tiepnhan1"})).json()
+        official = {"Authorization": f"Bearer {token['access_token']}"}
+        result = await client.get(f"{stack.service_url('signing')}/results/{FORGED.dossier_code}-KQ1", headers=official)
+    assert result.status_code == 404

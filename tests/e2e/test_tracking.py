@@ -61,7 +61,9 @@ async def test_owner_sees_status_history_and_due_date(stack: Stack, completed: d
 async def test_a_decided_dossier_can_no_longer_be_withdrawn(stack: Stack, completed: dict) -> None:
     async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
         response = await client.post(
-            f"/dossiers/{completed['dossier_code']}/withdrawal", json={"owner": completed["phone"], "reason": "muộn"}
+            f"/dossiers/{completed['dossier_code']}/withdrawal",
+            params={"token": completed["access_token"]},
+            json={"owner": completed["phone"], "reason": "muộn"},
         )
     assert response.status_code == 409
     assert "result returned" in response.text

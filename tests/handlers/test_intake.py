@@ -210,15 +210,18 @@ async def test_the_identity_number_is_never_stored_nor_published_in_clear() -> N
 
 
 def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MOTCUA_PROFILE", "MOTCUA_IDENTITY_HASH_KEY", "MOTCUA_PUBLIC_URL", "MOTCUA_KAFKA_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY"):
+    for name in ("PROFILE", "IDENTITY_HASH_KEY", "RECEIPT_TOKEN_KEY", "PUBLIC_URL", "KAFKA_PASSWORD"):
+        monkeypatch.delenv(f"MOTCUA_{name}", raising=False)
+    with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY") as refused:
         IntakeSettings()
+    assert "MOTCUA_RECEIPT_TOKEN_KEY" in str(refused.value)
     chosen = IntakeSettings(
         identity_hash_key="k-5f1e9a",
+        receipt_token_key="r-71c2d4",
         public_url="https://dichvucong.example.vn",
         kafka_password="broker-s3cret",
         mongo_url="mongodb://intake:db-s3cret@db.example.vn/?replicaSet=rs0",
     )
     assert chosen.hash_key() == b"k-5f1e9a"
     assert "k-5f1e9a" not in repr(chosen) and "k-5f1e9a" not in str(chosen.model_dump())
+    assert chosen.receipt_key() == b"r-71c2d4" and "r-71c2d4" not in repr(chosen)

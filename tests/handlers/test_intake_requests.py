@@ -1,5 +1,6 @@
 """Intake in process: the owner's requests after receipt. A supplement answers routing's
-request once and moves the due date; a withdrawal is a request routing answers."""
+request once and moves the due date; a withdrawal is a request routing answers. Both need the
+receipt's access token: the code and the owner's phone are not enough."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def resubmission(*names: str, owner: str = OWNER["phone"]) -> dict[str, Any]:
     return {"owner": owner, "components": [{"name": name, "form": "paper"} for name in names]}
 
 
+def altered(token: str) -> str:
+    """`token` with its last character changed."""
+    return token[:-1] + ("B" if token.endswith("A") else "A")
+
+
+def request_url(receipt: dict[str, Any], request: str) -> str:
+    """The owner's `request` (supplement, withdrawal) with the receipt's access token."""
+    return f"/dossiers/{receipt['dossier_code']}/{request}?token={receipt['access_token']}"
+
+
 async def test_the_supplement_loop_accepts_one_resubmission_and_moves_the_due_date(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -58,7 +69,7 @@ async def test_the_supplement_loop_accepts_one_resubmission_and_moves_the_due_da
         receipt = await submit(client)
         code = receipt["dossier_code"]
         await intake.emitted()
-        url = f"/dossiers/{code}/supplement"
+        url = request_url(receipt, "supplement")
         early = await client.post(url, json=resubmission(DOCUMENT))
         assert early.status_code == 409 and "not waiting for a supplement" in early.text
 
@@ -103,8 +114,8 @@ async def test_the_supplement_loop_accepts_one_resubmission_and_moves_the_due_da
 
 async def test_a_second_request_takes_a_second_resubmission() -> None:
     async with running() as intake, intake.http() as client:
-        code = (await submit(client))["dossier_code"]
-        url = f"/dossiers/{code}/supplement"
+        receipt = await submit(client)
+        code, url = receipt["dossier_code"], request_url(receipt, "supplement")
         await intake.deliver(supplement_requested(code, utcnow()))
         assert (await client.post(url, json=resubmission(DOCUMENT))).status_code == 200
         await intake.deliver(supplement_requested(code, utcnow(), "Ảnh chân dung"))
@@ -115,9 +126,9 @@ async def test_a_second_request_takes_a_second_resubmission() -> None:
 
 async def test_a_withdrawal_is_a_request_that_routing_answers() -> None:
     async with running() as intake, intake.http() as client:
-        code = (await submit(client))["dossier_code"]
+        receipt = await submit(client)
+        code, url = receipt["dossier_code"], request_url(receipt, "withdrawal")
         await intake.emitted()
-        url = f"/dossiers/{code}/withdrawal"
         stranger = await client.post(url, json={"owner": "0900000002", "reason": "Thử"})
         assert stranger.status_code == 404
         asked = await client.post(url, json={"owner": OWNER["identity_number"], "reason": "Không còn nhu cầu"})
@@ -180,12 +191,15 @@ def withdrawn(code: str) -> Event:
 )
 async def test_a_closed_dossier_takes_no_more_requests(closing: Any, state: str) -> None:
     async with running() as intake, intake.http() as client:
-        code = (await submit(client))["dossier_code"]
+        receipt = await submit(client)
+        code = receipt["dossier_code"]
         await intake.deliver(supplement_requested(code, utcnow()))
         await intake.deliver(closing(code))
         await intake.emitted()
-        withdrawal = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": OWNER["phone"], "reason": "Muộn"})
-        supplement = await client.post(f"/dossiers/{code}/supplement", json=resubmission(DOCUMENT))
+        withdrawal = await client.post(
+            request_url(receipt, "withdrawal"), json={"owner": OWNER["phone"], "reason": "Muộn"}
+        )
+        supplement = await client.post(request_url(receipt, "supplement"), json=resubmission(DOCUMENT))
         assert await intake.emitted() == []
     assert withdrawal.status_code == supplement.status_code == 409
     assert state in withdrawal.text and state in supplement.text
@@ -193,18 +207,54 @@ async def test_a_closed_dossier_takes_no_more_requests(closing: Any, state: str)
 
 async def test_an_uploaded_supplement_is_checked_like_a_submission() -> None:
     async with running() as intake, intake.http() as client:
-        code = (await submit(client))["dossier_code"]
+        receipt = await submit(client)
+        code, url = receipt["dossier_code"], request_url(receipt, "supplement")
         await intake.deliver(supplement_requested(code, utcnow()))
         exe = base64.b64encode(b"MZ\x90 exe").decode()
         upload = {
             "owner": OWNER["phone"],
             "components": [{"name": DOCUMENT, "form": "electronic", "content_base64": exe}],
         }
-        refused_file = await client.post(f"/dossiers/{code}/supplement", json=upload)
+        refused_file = await client.post(url, json=upload)
         pdf = base64.b64encode(b"%PDF-1.7 scan").decode()
         upload["components"][0]["content_base64"] = pdf
-        accepted = await client.post(f"/dossiers/{code}/supplement", json=upload)
+        accepted = await client.post(url, json=upload)
         [supplemented] = await intake.emitted(DossierSupplemented)
     assert refused_file.status_code == 415 and "only PDF, JPEG or PNG" in refused_file.text
     assert accepted.status_code == 200
     assert supplemented.components[0].sha256
+
+
+async def test_the_code_and_the_owners_phone_are_not_enough_to_change_a_dossier() -> None:
+    """Codes are sequential and phone numbers are on many papers: without the receipt's access
+    token a stranger can neither withdraw nor supplement, and learns nothing: a missing, wrong or
+    another dossier's token gets exactly the answer of a code that does not exist."""
+    async with running() as intake, intake.http() as client:
+        receipt, other = await submit(client), await submit(client)
+        code = receipt["dossier_code"]
+        await intake.deliver(supplement_requested(code, utcnow()))
+        await intake.emitted()
+        requests = {
+            "withdrawal": {"owner": OWNER["phone"], "reason": "Không còn nhu cầu"},
+            "supplement": resubmission(DOCUMENT),
+        }
+        for request, body in requests.items():
+            unknown = await client.post(f"/dossiers/H40.101-990101-0001/{request}", json=body)
+            tries = [
+                await client.post(f"/dossiers/{code}/{request}", json=body),  # the code and the phone
+                await client.post(f"/dossiers/{code}/{request}?token=", json=body),
+                await client.post(f"/dossiers/{code}/{request}?token={altered(receipt['access_token'])}", json=body),
+                await client.post(f"/dossiers/{code}/{request}?token={other['access_token']}", json=body),
+                await client.post(request_url(receipt, request), json={**body, "owner": "0900000001"}),
+            ]
+            assert unknown.status_code == 404
+            assert [(r.status_code, r.json()) for r in tries] == [(404, unknown.json())] * len(tries), request
+        assert await intake.emitted() == []
+        assert [step["status"] for step in (await track(client, code)).json()["history"]] == [
+            "Đã tiếp nhận hồ sơ",
+            "Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)",
+        ]
+
+        supplemented = await client.post(request_url(receipt, "supplement"), json=requests["supplement"])
+        withdrawn = await client.post(request_url(receipt, "withdrawal"), json=requests["withdrawal"])
+    assert supplemented.status_code == 200 and withdrawn.status_code == 202

@@ -69,11 +69,16 @@ async def test_a_wrong_owner_gets_exactly_the_unknown_code_answer() -> None:
 
 async def test_look_ups_are_rate_limited_per_client() -> None:
     async with running(tracking_per_minute=3) as intake, intake.http() as client:
-        code = (await submit(client))["dossier_code"]
+        receipt = await submit(client)
+        code = receipt["dossier_code"]
         statuses = [(await track(client, code)).status_code for _ in range(3)]
         refused = await track(client, code)
-        # every owner check counts, whatever it is for
-        withdrawal = await client.post(f"/dossiers/{code}/withdrawal", json={"owner": OWNER["phone"], "reason": "Thử"})
+        # every owner check counts, whatever it is for, even with the receipt's token
+        withdrawal = await client.post(
+            f"/dossiers/{code}/withdrawal",
+            params={"token": receipt["access_token"]},
+            json={"owner": OWNER["phone"], "reason": "Thử"},
+        )
     assert statuses == [200, 200, 200]
     assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
     assert withdrawal.status_code == 429

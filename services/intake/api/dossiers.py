@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
@@ -25,7 +24,6 @@ from .receipts import receipt_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["submission"])
-ACCESS_TOKEN_BYTES = 16  # 128 bits: receipts cannot be guessed
 
 
 def refusal(message: str, problems: list[Problem]) -> HTTPException:
@@ -93,7 +91,7 @@ async def record_dossier(
         received_at,
         intake.calendar,
         intake.settings.hash_key(),
-        secrets.token_urlsafe(ACCESS_TOKEN_BYTES),
+        intake.settings.receipt_key(),
     )
     if idempotency_key:
         await store.claim_idempotency_key(tx, idempotency_key, fingerprint, dossier.code)

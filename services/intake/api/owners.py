@@ -1,6 +1,7 @@
-"""The owner's proof (chủ hồ sơ): the dossier's code plus its owner's phone or identity number.
+"""The owner's proof (chủ hồ sơ): the dossier's code plus its owner's phone or identity number;
+for a request that changes the dossier (supplement, withdrawal), the receipt's access token too.
 
-A wrong owner and an unknown code get the same answer after the same work, so codes
+A wrong owner, a wrong or missing token and an unknown code get the same answer, so codes
 cannot be enumerated; every check counts against the client's per-minute limit.
 """
 
@@ -16,6 +17,7 @@ from services.runtime import Runtime
 from .. import domain, store
 from ..context import IntakeContext, TooManyLookups
 from ..received import ReceivedDossier
+from .receipts import not_found, opened
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và thông tin chủ hồ sơ đã nhập."
 TOO_MANY = "Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút."
@@ -24,16 +26,34 @@ RETRY_AFTER_S = 60
 Owner = Annotated[str, Field(min_length=9, max_length=12, description="The owner's phone or identity number.")]
 
 
-async def owned_dossier(
-    request: Request, runtime: Runtime[IntakeContext], intake: IntakeContext, code: str, owner: str
-) -> ReceivedDossier:
-    """The dossier if `owner` is its owner's phone or identity number; rate-limited per client."""
+def count_lookup(request: Request, intake: IntakeContext) -> None:
+    """Count an owner check against the client's per-minute limit; 429 once it is spent."""
     try:
         intake.lookups.check(request.client.host if request.client else "unknown")
     except TooManyLookups:
         raise HTTPException(429, TOO_MANY, {"Retry-After": str(RETRY_AFTER_S)}) from None
+
+
+async def owned_dossier(
+    request: Request, runtime: Runtime[IntakeContext], intake: IntakeContext, code: str, owner: str
+) -> ReceivedDossier:
+    """The dossier if `owner` is its owner's phone or identity number; rate-limited per client."""
+    count_lookup(request, intake)
     dossier = await store.find_dossier(runtime, code)
     phone, identity_hash = (dossier.event().applicant.phone, dossier.identity_hash) if dossier else ("", "")
     if not domain.owner_matches(owner, phone, identity_hash, intake.settings.hash_key()) or dossier is None:
         raise HTTPException(404, NOT_FOUND)
+    return dossier
+
+
+async def owners_request(
+    request: Request, runtime: Runtime[IntakeContext], intake: IntakeContext, code: str, token: str, owner: str
+) -> ReceivedDossier:
+    """The dossier, for a request that changes it: only with the receipt's access token and the
+    owner's phone or identity number (knowing the owner is not enough); rate-limited per client."""
+    count_lookup(request, intake)
+    dossier = await opened(runtime, code, token)
+    applicant = dossier.event().applicant
+    if not domain.owner_matches(owner, applicant.phone, dossier.identity_hash, intake.settings.hash_key()):
+        raise not_found()
     return dossier

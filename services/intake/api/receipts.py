@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from services.runtime import Runtime, RuntimeDep
+from services.runtime.receipts import same_token
 from services.runtime.web import answers
 
 from .. import slip, store
@@ -14,6 +15,7 @@ from ..context import IntakeContext, IntakeDep
 from ..received import Receipt, ReceivedDossier
 
 router = APIRouter(tags=["receipts"], responses=answers(404))
+ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
 
 async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) -> Receipt:
@@ -22,21 +24,31 @@ async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) 
     return dossier.receipt(timeline.due_at if timeline else None)
 
 
+def not_found() -> HTTPException:
+    """The one answer for an unknown dossier and for a missing or wrong token: codes cannot be enumerated."""
+    return HTTPException(404, "no dossier with this code and access token")
+
+
 async def opened(runtime: Runtime[IntakeContext], dossier_code: str, token: str) -> ReceivedDossier:
-    """The dossier, for the holder of its receipt's access token only (anyone else: not found)."""
+    """The dossier, for the holder of its receipt's access token only (anyone else: not found).
+
+    The token is compared with the one stored on the receipt, so receipts issued before tokens
+    were made from the code keep working."""
     dossier = await store.find_dossier(runtime, dossier_code)
-    if dossier is None or not hmac.compare_digest(dossier.access_token.encode(), token.encode()):
-        raise HTTPException(404, f"no dossier {dossier_code!r} with this token")
+    if not same_token(dossier.access_token if dossier else "", token) or dossier is None:
+        raise not_found()
     return dossier
 
 
 @router.get("/dossiers/{dossier_code}/receipt")
-async def get_receipt(dossier_code: str, token: str, runtime: RuntimeDep) -> Receipt:
+async def get_receipt(dossier_code: str, runtime: RuntimeDep, token: ReceiptToken = "") -> Receipt:
     return await receipt_of(runtime, await opened(runtime, dossier_code, token))
 
 
 @router.get("/dossiers/{dossier_code}/receipt.pdf", response_class=Response)
-async def get_receipt_slip(dossier_code: str, token: str, runtime: RuntimeDep, intake: IntakeDep) -> Response:
+async def get_receipt_slip(
+    dossier_code: str, runtime: RuntimeDep, intake: IntakeDep, token: ReceiptToken = ""
+) -> Response:
     """The receipt-and-appointment slip as a PDF, with a QR code to the tracking page."""
     dossier = await opened(runtime, dossier_code, token)
     receipt = await receipt_of(runtime, dossier)

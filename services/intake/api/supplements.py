@@ -3,6 +3,8 @@
 Routing sends a dossier back for documents (`dossier.supplement_requested`); the owner
 resubmits once against the same code and the due date moves later by the working days the
 clock was paused. A withdrawal is the owner's request: routing accepts or declines it.
+Both change the dossier, so both need the receipt's access token (`?token=`) besides the
+owner's phone or identity number.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from ..context import IntakeDep
 from ..submission import ComponentIn, Problem, received_components
 from ..timeline import Conflict, MissingDocuments, Timeline
 from .dossiers import refusal
-from .owners import Owner, owned_dossier
+from .owners import Owner, owners_request
+from .receipts import ReceiptToken
 
 router = APIRouter(tags=["supplements and withdrawal"], responses=answers(404, 409, 429))
 E = TypeVar("E", bound=Event)
@@ -41,10 +44,10 @@ class WithdrawalIn(BaseModel):
 
 @router.post("/dossiers/{code}/supplement", responses=answers(415))
 async def supplement(
-    code: str, body: SupplementIn, request: Request, runtime: RuntimeDep, intake: IntakeDep
+    code: str, body: SupplementIn, request: Request, runtime: RuntimeDep, intake: IntakeDep, token: ReceiptToken = ""
 ) -> dict[str, Any]:
     """The owner resubmits every requested document; the due date moves by the paused working days."""
-    dossier = await owned_dossier(request, runtime, intake, code, body.owner)
+    dossier = await owners_request(request, runtime, intake, code, token, body.owner)
     components, problems = received_components(body.components, intake.settings.max_component_bytes)
     if problems:
         raise refusal("the supplement cannot be accepted", problems)
@@ -69,10 +72,10 @@ async def supplement(
 
 @router.post("/dossiers/{code}/withdrawal", status_code=202)
 async def request_withdrawal(
-    code: str, body: WithdrawalIn, request: Request, runtime: RuntimeDep, intake: IntakeDep
+    code: str, body: WithdrawalIn, request: Request, runtime: RuntimeDep, intake: IntakeDep, token: ReceiptToken = ""
 ) -> dict[str, Any]:
     """The owner asks to withdraw the dossier; routing answers (withdrawn, or declined if already decided)."""
-    dossier = await owned_dossier(request, runtime, intake, code, body.owner)
+    dossier = await owners_request(request, runtime, intake, code, token, body.owner)
 
     requested = await add_to_history(
         runtime, code, dossier.event().commune_code, lambda t: t.request_withdrawal(body.reason, utcnow())

@@ -1,0 +1,33 @@
+"""Receipts' access tokens (mã truy cập của giấy tiếp nhận): the proof that opens a dossier's
+receipt, its signed result and the owner's requests after receipt.
+
+Dossier codes are sequential and printed on paper, so they prove nothing. The token is a
+keyed MAC of the code: base64url of HMAC-SHA256(key, "receipt:" + code), 256 bits. Intake
+issues it on the receipt; any service that holds the key (`MOTCUA_RECEIPT_TOKEN_KEY`) can
+check it without asking intake, and nobody without the key can make one. The "receipt:"
+prefix keeps the key's MACs apart from any other use it might be put to. No I/O here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+PURPOSE = b"receipt:"
+
+
+def receipt_token(key: bytes, dossier_code: str) -> str:
+    """The access token printed on the receipt of dossier `dossier_code`."""
+    mac = hmac.new(key, PURPOSE + dossier_code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def same_token(expected: str, token: str) -> bool:
+    """Whether `token` is `expected`, compared in constant time (a wrong guess learns nothing)."""
+    return hmac.compare_digest(expected.encode(), token.encode())
+
+
+def opens(key: bytes, dossier_code: str, token: str) -> bool:
+    """Whether `token` is the access token of dossier `dossier_code`'s receipt."""
+    return same_token(receipt_token(key, dossier_code), token)
