@@ -1,12 +1,16 @@
-"""The citizens (công dân) of a load run: they submit dossiers to intake at a steady rate, and
-resubmit the documents an official asked for (bổ sung hồ sơ)."""
+"""The citizens (công dân) of a load run: they submit dossiers to intake at a steady rate, try
+again when intake is busy or does not answer, and resubmit the documents an official asked
+for (bổ sung hồ sơ)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
-from collections.abc import Callable
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +23,10 @@ from .dossiers import make_dossier
 from .platform_api import PlatformApi, Tally
 
 RETRY_AFTER_S = 60  # intake's pause for owner look-ups, when it does not say
+RETRY_AFTER_CAP_S = 30.0  # a citizen waits at most this long before trying again
+BUSY = frozenset({429, 503})  # answers that say "not now": retried after their Retry-After
+SUBMIT_ATTEMPTS = 5  # a citizen submits a dossier at most this many times, then gives up
+SUBMIT_PAUSE_S, SUBMIT_PAUSE_CAP_S = 0.5, 8.0  # after a timeout, a lost connection, a server error
 RESUBMIT_PAUSE_S, RESUBMIT_PAUSE_CAP_S = 1.0, 10.0  # while intake has not yet learnt of the request
 
 
@@ -34,6 +42,63 @@ class Receipt:
     token: str | None = field(default=None, repr=False)
 
 
+@dataclass
+class Submissions:
+    """What the citizens' submissions met on the way, counted (never raised): busy answers (429,
+    503), timeouts, lost connections and server errors, each retried; dossiers intake refused;
+    dossiers their citizen gave up on."""
+
+    hurdles: Counter[str] = field(default_factory=Counter)  # "busy", "timeout", "unreachable", "server error"
+    refused: int = 0  # intake refused the dossier (4xx): not retried
+    gave_up: int = 0  # not received after SUBMIT_ATTEMPTS attempts
+
+
+def pause_asked(response: httpx.Response, otherwise: float) -> float:
+    """The pause a busy service asks for (`Retry-After` in seconds, at most RETRY_AFTER_CAP_S), else `otherwise`."""
+    try:
+        return min(RETRY_AFTER_CAP_S, max(0.0, float(response.headers["Retry-After"])))
+    except (KeyError, ValueError):
+        return otherwise
+
+
+async def submit_dossier(
+    client: httpx.AsyncClient,
+    dossier: dict[str, Any],
+    submissions: Submissions,
+    in_flight: asyncio.Semaphore | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> dict[str, Any] | None:
+    """Submit one dossier as a patient citizen: after a busy answer (429, 503) again once its
+    `Retry-After` has passed, after a timeout, a lost connection or a server error again after a
+    growing pause, each time with the same Idempotency-Key (a submission that did arrive is not
+    received twice); after SUBMIT_ATTEMPTS the citizen gives up. The receipt, or None."""
+    key = f"load-{uuid.uuid4()}"
+    for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+        pause = backoff(attempt, SUBMIT_PAUSE_S, cap=SUBMIT_PAUSE_CAP_S)
+        try:
+            async with in_flight or contextlib.nullcontext():
+                response = await client.post("/dossiers", json=dossier, headers={"Idempotency-Key": key})
+        except httpx.TimeoutException:
+            submissions.hurdles["timeout"] += 1
+        except httpx.TransportError:
+            submissions.hurdles["unreachable"] += 1
+        else:
+            if response.status_code in (200, 201):  # 200: the receipt of an attempt that did arrive
+                return response.json()
+            if response.status_code in BUSY:
+                submissions.hurdles["busy"] += 1
+                pause = pause_asked(response, pause)
+            elif response.status_code >= 500:
+                submissions.hurdles["server error"] += 1
+            else:
+                submissions.refused += 1
+                return None
+        if attempt < SUBMIT_ATTEMPTS:
+            await sleep(pause)
+    submissions.gave_up += 1
+    return None
+
+
 async def submit_at_rate(
     client: httpx.AsyncClient,
     rng: random.Random,
@@ -42,10 +107,11 @@ async def submit_at_rate(
     count: int,
     rate: float,
     on_answer: Callable[[Receipt | None], None],
+    submissions: Submissions,
     connections: int = 32,
 ) -> None:
     """Submit `count` realistic dossiers at `rate` per second; `on_answer` gets each receipt,
-    or None for a dossier intake refused."""
+    or None for a dossier intake refused or its citizen gave up on (`submissions` says which)."""
     # Bound requests in flight: a deep queue inside the HTTP client's pool costs more CPU than the platform.
     in_flight = asyncio.Semaphore(connections)
     start = time.monotonic()
@@ -54,10 +120,9 @@ async def submit_at_rate(
         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
         dossier = make_dossier(rng, procedures, communes)
         sent_at = time.monotonic()
-        async with in_flight:
-            response = await client.post("/dossiers", json=dossier)
-        if response.status_code == 201:
-            receipt, owner = response.json(), dossier["applicant"]["phone"]
+        receipt = await submit_dossier(client, dossier, submissions, in_flight)
+        if receipt is not None:
+            owner = dossier["applicant"]["phone"]
             on_answer(Receipt(receipt["dossier_code"], owner, sent_at, time.monotonic(), receipt["access_token"]))
         else:
             on_answer(None)

@@ -12,7 +12,7 @@ import time
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .citizens import Receipt, submit_at_rate
+from .citizens import Receipt, Submissions, submit_at_rate
 from .load_summary import Summary, summarise
 from .officers import Officers, Options
 from .stack import Stack
@@ -47,7 +47,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
     rng = random.Random(args.seed)
     options = Options(think=args.think, supplements=args.supplements, refusals=args.refusals, seed=args.seed)
     receipts: list[Receipt] = []
-    rejected = 0
+    attempts = Submissions()  # what the submissions met: busy answers, timeouts, refusals, give-ups
     async with (
         httpx.AsyncClient(
             base_url=stack.service_url("intake"), timeout=30, limits=httpx.Limits(max_connections=CONNECTIONS)
@@ -66,17 +66,16 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
             settled = bar.add_task("settled", total=args.count)
 
             def on_answer(receipt: Receipt | None) -> None:
-                nonlocal rejected
-                if receipt is None:
-                    rejected += 1
-                else:
+                if receipt is not None:
                     receipts.append(receipt)
                     officers.add(receipt.code, owner=receipt.owner)
                     officers.cases[receipt.code].receipt_token = receipt.token  # the owner's supplements need it
                 bar.advance(sent)
 
             submissions = asyncio.create_task(
-                submit_at_rate(intake, rng, procedures, communes, args.count, args.rate, on_answer, CONNECTIONS)
+                submit_at_rate(
+                    intake, rng, procedures, communes, args.count, args.rate, on_answer, attempts, CONNECTIONS
+                )
             )
             deadline = start + args.count / args.rate + args.timeout
             while time.monotonic() < deadline:
@@ -87,6 +86,6 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
                     break
             bar.update(settled, completed=len(officers.settlements))
             await submissions
-        summary = summarise(receipts, rejected, officers.settlements, officers.tally, time.monotonic() - start)
+        summary = summarise(receipts, attempts, officers.settlements, officers.tally, time.monotonic() - start)
     summary.staffed = len(staffed)
     return summary

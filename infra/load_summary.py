@@ -1,5 +1,6 @@
-"""The summary of a load run: what was submitted, how each dossier settled, what the officials
-did, and latencies from submission to receipt and to settlement."""
+"""The summary of a load run: what was submitted (and what the submissions met: busy answers,
+timeouts, give-ups), how each dossier settled, what the officials did, and latencies from
+submission to receipt and to settlement."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from .casework import Settlement
-from .citizens import Receipt
+from .citizens import Receipt, Submissions
 from .platform_api import Tally
 
 
 @dataclass
 class Summary:
     submitted: int = 0
-    rejected: int = 0
+    rejected: int = 0  # intake refused the dossier
+    gave_up: int = 0  # citizens gave up after retrying
+    hurdles: Counter[str] = field(default_factory=Counter)  # busy answers, timeouts... met by submissions
     staffed: int = 0  # officials added so that every unit has each role
     endings: Counter[str] = field(default_factory=Counter)  # completed, refused, withdrawn
     outcomes: Counter[str] = field(default_factory=Counter)  # completed early, on time, late
@@ -41,12 +44,19 @@ class Summary:
 
 
 def summarise(
-    receipts: list[Receipt], rejected: int, settlements: dict[str, Settlement], tally: Tally, wall_s: float
+    receipts: list[Receipt],
+    submissions: Submissions,
+    settlements: dict[str, Settlement],
+    tally: Tally,
+    wall_s: float,
 ) -> Summary:
-    """The run's figures from the citizens' receipts, the settlements seen and the officials' tally."""
+    """The run's figures from the citizens' receipts and what their submissions met, the
+    settlements seen and the officials' tally."""
     summary = Summary(
         submitted=len(receipts),
-        rejected=rejected,
+        rejected=submissions.refused,
+        gave_up=submissions.gave_up,
+        hurdles=Counter(submissions.hurdles),
         supplements_answered=tally.supplements_answered,
         actions_taken=tally.taken,
         approvals_waited=tally.approvals_waited,
@@ -83,6 +93,8 @@ def report(summary: Summary) -> list[RenderableType]:
     rows = [
         ("submitted (receipt issued)", str(summary.submitted)),
         ("rejected", str(summary.rejected)),
+        ("given up (busy or no answer after retries)", str(summary.gave_up)),
+        ("submissions retried after", counts(summary.hurdles)),
         ("settled", f"{summary.settled} of {summary.submitted}"),
         *((ending, str(summary.endings[ending])) for ending in ("completed", "refused", "withdrawn")),
         ("outcomes of completed", counts(summary.outcomes)),

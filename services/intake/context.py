@@ -1,14 +1,13 @@
 """What intake holds at hand while it runs, built once at start: its settings, the
 procedure catalogue (seeded into the store when the file's version is new, then read
 back, so every replica serves the same version), the units, the working calendar and the
-owner look-ups' rate limiter. Handlers get it as `context`, routes through `IntakeDep`."""
+limits that keep it answering (owner look-ups per client, submissions in flight). Handlers
+get it as `context`, routes through `IntakeDep`."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -16,6 +15,7 @@ from fastapi import Depends
 
 from services.runtime import Runtime, get_context
 from services.runtime.calendar import WorkCalendar
+from services.runtime.limits import InFlight, PerWindow, limited_counter
 from services.runtime.units import Units, load_units
 
 from . import store
@@ -23,33 +23,8 @@ from .catalogue import Catalogue, parse_catalogue
 from .settings import IntakeSettings
 
 log = logging.getLogger(__name__)
-WINDOW_S = 60.0  # the rate limit counts look-ups in any sliding minute
-FORGET_AFTER = 10_000  # clients remembered before quiet ones are forgotten
-
-
-class TooManyLookups(Exception):
-    """A client made more owner look-ups in the last minute than allowed."""
-
-
-@dataclass
-class RateLimit:
-    """At most `per_minute` look-ups per client in any sliding minute (per process)."""
-
-    per_minute: int
-    seen: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-    def check(self, client: str) -> None:
-        """Count a look-up by `client`; `TooManyLookups` if it is one too many."""
-        now = time.monotonic()
-        if len(self.seen) > FORGET_AFTER:  # so the table stays small
-            for quiet in [c for c, times in self.seen.items() if not times or times[-1] <= now - WINDOW_S]:
-                del self.seen[quiet]
-        recent = self.seen[client]
-        while recent and recent[0] <= now - WINDOW_S:
-            recent.popleft()
-        if len(recent) >= self.per_minute:
-            raise TooManyLookups(client)
-        recent.append(now)
+LOOKUP_WINDOW_S = 60  # owner look-ups are counted per client and minute
+SUBMISSION_RETRY_AFTER_S = 2  # what a busy intake asks a submitter to wait
 
 
 @dataclass(frozen=True)
@@ -58,7 +33,8 @@ class IntakeContext:
     catalogue: Catalogue
     units: Units
     calendar: WorkCalendar
-    lookups: RateLimit
+    lookups: PerWindow  # owner look-ups per client and minute, shared by every replica
+    submissions: InFlight  # submissions this process works on at once
 
 
 async def start(runtime: Runtime[Any]) -> IntakeContext:
@@ -70,12 +46,25 @@ async def start(runtime: Runtime[Any]) -> IntakeContext:
             "procedure catalogue loaded",
             extra={"fields": {"version": from_file.version, "procedures": len(from_file.procedures)}},
         )
+    refused = limited_counter(runtime.metrics)
+    lookups = PerWindow(
+        runtime.documents, "lookups_per_minute", settings.tracking_per_minute, LOOKUP_WINDOW_S, refused, runtime.name
+    )
+    await lookups.prepare()
     return IntakeContext(
         settings=settings,
         catalogue=await store.stored_catalogue(runtime),
         units=load_units(settings.units_file),
         calendar=WorkCalendar.load(settings.calendar_file),
-        lookups=RateLimit(settings.tracking_per_minute),
+        lookups=lookups,
+        submissions=InFlight(
+            "submissions_in_flight",
+            settings.max_submissions_in_flight,
+            settings.submission_wait_s,
+            SUBMISSION_RETRY_AFTER_S,
+            refused,
+            runtime.name,
+        ),
     )
 
 

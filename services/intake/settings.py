@@ -33,6 +33,12 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     tracking_per_minute: int = Field(
         default=20, ge=1, description="Owner look-ups (tracking, supplement, withdrawal) per client address and minute."
     )
+    max_submissions_in_flight: int = Field(
+        default=16, ge=1, description="Submissions one process works on at once; more wait `submission_wait_s`."
+    )
+    submission_wait_s: float = Field(
+        default=1.0, ge=0, le=10, description="How long a submission waits for its turn before a 503 (busy)."
+    )
 
     def hash_key(self) -> bytes:
         """The identity-hash key, for the HMACs that need it (never logged)."""

@@ -1,5 +1,5 @@
 """A service's own database, narrowed to what services use: documents by key, simple
-queries, atomic counters, transactions.
+queries, atomic counters (optionally expiring), transactions.
 
 Two adapters keep the same contract (`tests/contract/test_documents.py` runs both):
 
@@ -35,6 +35,7 @@ MAJORITY_READ = ReadConcern("majority")
 Document = dict[str, Any]
 Where = Mapping[str, Any]
 Order = Sequence[tuple[str, int]]  # (field, 1 ascending | -1 descending)
+EXPIRES_AT = "expires_at"  # when a document of an expiring collection may be removed
 
 
 class Duplicate(Exception):
@@ -62,8 +63,11 @@ class Writer(Reader, Protocol):
 
     async def delete(self, collection: str, keys: Iterable[Any]) -> None: ...
 
-    async def increment(self, collection: str, key: Any, field: str, by: int = 1) -> int:
-        """Add `by` to a counter (created at 0) and return its new value."""
+    async def increment(
+        self, collection: str, key: Any, field: str, by: int = 1, *, expires_at: datetime | None = None
+    ) -> int:
+        """Add `by` to a counter (created at 0) and return its new value; a counter created here
+        carries `expires_at` (for a collection that `expire`s)."""
 
 
 class Documents(Writer, Protocol):
@@ -73,6 +77,10 @@ class Documents(Writer, Protocol):
 
     async def index(self, collection: str, fields: Order) -> None:
         """A (non-unique) index that the service's queries need."""
+
+    async def expire(self, collection: str) -> None:
+        """Documents of `collection` are removed some time after their `expires_at` (MongoDB's TTL
+        monitor looks once a minute; in memory, where a database lives as long as a test, never)."""
 
     async def ping(self) -> None: ...
 
@@ -125,11 +133,22 @@ class MongoWriter:
         if wanted := list(keys):
             await self.db[collection].delete_many({"_id": {"$in": wanted}}, session=self.session)
 
-    async def increment(self, collection: str, key: Any, field: str, by: int = 1) -> int:
-        counter = await self.db[collection].find_one_and_update(
-            {"_id": key}, {"$inc": {field: by}}, upsert=True, return_document=ReturnDocument.AFTER, session=self.session
-        )
-        return counter[field]
+    async def increment(
+        self, collection: str, key: Any, field: str, by: int = 1, *, expires_at: datetime | None = None
+    ) -> int:
+        update: Document = {"$inc": {field: by}}
+        if expires_at is not None:
+            update["$setOnInsert"] = {EXPIRES_AT: expires_at}
+        for attempt in (1, 2):
+            try:
+                counter = await self.db[collection].find_one_and_update(
+                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER, session=self.session
+                )
+                return counter[field]
+            except DuplicateKeyError:  # two first increments raced to insert: the second one now finds it
+                if self.session is not None or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class MongoDocuments(MongoWriter):
@@ -156,6 +175,9 @@ class MongoDocuments(MongoWriter):
 
     async def index(self, collection: str, fields: Order) -> None:
         await self.db[collection].create_index([(name, direction or ASCENDING) for name, direction in fields])
+
+    async def expire(self, collection: str) -> None:
+        await self.db[collection].create_index([(EXPIRES_AT, ASCENDING)], expireAfterSeconds=0)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -233,8 +255,10 @@ class MemoryWriter:
         for key in list(keys):
             self._write(collection, key, None)
 
-    async def increment(self, collection: str, key: Any, field: str, by: int = 1) -> int:
-        counter = self._view(collection).get(key) or {"_id": key}
+    async def increment(
+        self, collection: str, key: Any, field: str, by: int = 1, *, expires_at: datetime | None = None
+    ) -> int:
+        counter = self._view(collection).get(key) or {"_id": key, **({EXPIRES_AT: expires_at} if expires_at else {})}
         value = counter.get(field, 0) + by
         self._write(collection, key, {**counter, field: value})
         return value
@@ -258,6 +282,9 @@ class MemoryDocuments(MemoryWriter):
             return result
 
     async def index(self, collection: str, fields: Order) -> None:
+        return None
+
+    async def expire(self, collection: str) -> None:
         return None
 
     async def ping(self) -> None:

@@ -214,7 +214,13 @@ async def serve(service: Service[Any]) -> None:
     provider = setup_tracing(service.name, settings)
     runtime = Runtime(service)
     server = uvicorn.Server(
-        uvicorn.Config(http_app(runtime), host=settings.http_host, port=settings.http_port, log_config=None)
+        uvicorn.Config(
+            http_app(runtime),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            proxy_headers=False,  # the edge decides who the client is, from MOTCUA_TRUSTED_PROXIES only
+        )
     )
     tasks: list[asyncio.Task] = []
     try:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from .clients import Network, networks
 from .units import SAMPLE as SAMPLE_UNITS
 
 Profile = Literal["production", "development"]
@@ -65,6 +66,21 @@ class HttpEdge(Settings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Larger request bodies get 413 unread.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR networks.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, proxies: str) -> str:
+        networks(proxies)  # ValueError names the one that is not an address or network
+        return proxies
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """The trusted proxies' networks (see `services/runtime/clients.py`)."""
+        return networks(self.trusted_proxies)
 
 
 class Telemetry(Settings):

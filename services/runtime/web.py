@@ -9,6 +9,8 @@
 - **Failures.** A validation error says where and what, never the values sent; an unexpected
   error is a 500 whose log line has the error's types and frames, never its messages, which may
   quote the request (an identity number).
+- **Clients.** A request's client is its connection's peer, or the client a trusted proxy names
+  (`clients.py`); routes read it as `request.client`.
 - **Documentation.** `/docs`, `/redoc` and `/openapi.json` exist in the development profile only.
   A route declares the error statuses it answers with `answers(...)`; the runtime adds those it
   answers itself (411, 413 and 422 on requests with a body).
@@ -32,6 +34,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .clients import ClientAddresses
 from .logs import redacted
 from .settings import DEVELOPMENT, ServiceSettings
 
@@ -66,7 +69,7 @@ REASONS = {
     415: "A file of a type the service does not take.",
     422: "The request is not valid (NaN and Infinity included): the problems by field, never the values sent.",
     429: "Too many requests from this client: retry after `Retry-After` seconds.",
-    503: "Something the service depends on cannot be reached now: retry later.",
+    503: "The service is busy, or something it depends on cannot be reached now: retry later (after `Retry-After` seconds when given).",
 }
 
 
@@ -106,6 +109,7 @@ def edge(name: str, settings: ServiceSettings) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
+    app.add_middleware(ClientAddresses, trusted=settings.trusted_networks)  # who asks, for every route
     app.add_middleware(Hygiene, docs=frozenset(p for p in (app.docs_url, app.redoc_url) if p))  # outermost
     generate = app.openapi
 

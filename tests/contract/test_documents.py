@@ -86,6 +86,23 @@ class DocumentsContract:
         numbers = await asyncio.gather(*(documents.transaction(next_number) for _ in range(20)))
         assert sorted(numbers) == list(range(1, 21))
 
+    async def test_an_expiring_counter_keeps_the_time_it_was_created_with(self, documents: Documents) -> None:
+        await documents.expire("limits")
+        await documents.expire("limits")  # again at every start: nothing changes
+        assert await documents.increment("limits", "k", "used", expires_at=T0) == 1
+        assert await documents.increment("limits", "k", "used", expires_at=T0 + timedelta(hours=1)) == 2
+        assert await documents.get("limits", "k") == {
+            "_id": "k",
+            "used": 2,
+            "expires_at": T0.replace(microsecond=123000),
+        }
+        assert await documents.increment("limits", "plain", "used") == 1
+        assert await documents.get("limits", "plain") == {"_id": "plain", "used": 1}
+
+    async def test_concurrent_first_increments_of_a_counter_count_every_one(self, documents: Documents) -> None:
+        counts = await asyncio.gather(*(documents.increment("limits", "new", "used", expires_at=T0) for _ in range(20)))
+        assert sorted(counts) == list(range(1, 21))
+
     async def test_delete(self, documents: Documents) -> None:
         await documents.put("outbox", [{"_id": 1}, {"_id": 2}, {"_id": 3}])
         await documents.delete("outbox", [1, 3])

@@ -3,7 +3,9 @@ submission leaves behind (nothing). Shared helpers for the other intake test fil
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from services.intake.context import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.runtime import LOCAL_TZ
 from services.runtime import clock as runtime_clock
-from tests.harness import Harness
+from tests.harness import Harness, until
 
 IDENTITY = "001203004567"
 PDF = base64.b64encode(b"%PDF-1.7 test").decode()
@@ -225,3 +227,39 @@ def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch
     assert chosen.hash_key() == b"k-5f1e9a"
     assert "k-5f1e9a" not in repr(chosen) and "k-5f1e9a" not in str(chosen.model_dump())
     assert chosen.receipt_key() == b"r-71c2d4" and "r-71c2d4" not in repr(chosen)
+
+
+# --- beyond capacity ----------------------------------------------------------------------------
+
+
+async def test_beyond_the_submissions_in_flight_intake_answers_busy_at_once_and_stores_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with running(max_submissions_in_flight=1, submission_wait_s=0.05) as intake, intake.http() as client:
+        database_free = asyncio.Event()
+        transaction = intake.documents.transaction
+
+        async def slow_transaction(work: Any) -> Any:  # the database is slow: the first submission stays in flight
+            await database_free.wait()
+            return await transaction(work)
+
+        monkeypatch.setattr(intake.documents, "transaction", slow_transaction)
+        first = asyncio.create_task(client.post("/dossiers", json=GOOD))
+        await until(lambda: intake.context.submissions.turns.locked(), "the first submission in flight")
+        asked_at = time.monotonic()
+        busy = await asyncio.wait_for(  # without the bound it would wait for the database: fail, not hang
+            client.post("/dossiers", json=RESIDENCE, headers={"Idempotency-Key": "citizen-retry-1"}), timeout=10
+        )
+        waited = time.monotonic() - asked_at
+        assert stored(intake)["dossiers"] == 0
+        database_free.set()
+        assert (await first).status_code == 201
+        after_busy = stored(intake)
+        again = await client.post("/dossiers", json=RESIDENCE, headers={"Idempotency-Key": "citizen-retry-1"})
+        metrics = (await client.get("/metrics")).text
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "2"
+    assert "gửi lại sau 2 giây" in busy.json()["detail"]
+    assert waited < 5  # answered within a moment, not after the slow submission
+    assert after_busy["dossiers"] == after_busy["submissions"] + 1 == 1  # the refused one left nothing, its key free
+    assert again.status_code == 201  # the citizen's retry with the same key is received once
+    assert 'motcua_requests_limited_total{limit="submissions_in_flight",service="intake"} 1.0' in metrics

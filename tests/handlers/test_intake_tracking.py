@@ -1,11 +1,13 @@
-"""Intake in process: public tracking for the owner only, rate-limited, and the one history of
-a dossier built from every service's events as they arrive through intake's subscriber."""
+"""Intake in process: public tracking for the owner only, rate-limited per client (the client a
+trusted proxy names, the budget shared by replicas), and the one history of a dossier built
+from every service's events as they arrive through intake's subscriber."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from motcua_contracts import (
     CitizenNotified,
     DossierApologised,
@@ -26,10 +28,11 @@ from motcua_contracts import (
 from services.intake.app import PROGRESS
 from services.intake.timeline import LABELS
 from services.runtime import utcnow
+from tests import harness
 from tests.harness import Harness
 
 from .events import signed
-from .test_intake import RESIDENCE, running
+from .test_intake import MONDAY_9AM, RESIDENCE, clock_setter, running
 
 OWNER = RESIDENCE["applicant"]
 
@@ -40,8 +43,8 @@ async def submit(client: Any) -> dict[str, Any]:
     return response.json()
 
 
-async def track(client: Any, code: str, owner: str = OWNER["phone"]) -> Any:
-    return await client.post("/api/track", json={"code": code, "owner": owner})
+async def track(client: Any, code: str, owner: str = OWNER["phone"], headers: dict[str, str] | None = None) -> Any:
+    return await client.post("/api/track", json={"code": code, "owner": owner}, headers=headers)
 
 
 async def test_the_owner_tracks_by_phone_or_identity_number() -> None:
@@ -67,7 +70,8 @@ async def test_a_wrong_owner_gets_exactly_the_unknown_code_answer() -> None:
     assert wrong_owner.json() == wrong_identity.json() == unknown.json()
 
 
-async def test_look_ups_are_rate_limited_per_client() -> None:
+async def test_look_ups_are_rate_limited_per_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock_setter(monkeypatch)(MONDAY_9AM + timedelta(seconds=20))  # 40 s before the minute is over
     async with running(tracking_per_minute=3) as intake, intake.http() as client:
         receipt = await submit(client)
         code = receipt["dossier_code"]
@@ -80,8 +84,51 @@ async def test_look_ups_are_rate_limited_per_client() -> None:
             json={"owner": OWNER["phone"], "reason": "Thử"},
         )
     assert statuses == [200, 200, 200]
-    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    assert refused.status_code == 429 and 30 <= int(refused.headers["retry-after"]) <= 40  # until the minute's end
+    assert f"sau {refused.headers['retry-after']} giây" in refused.json()["detail"]
     assert withdrawal.status_code == 429
+
+
+async def test_a_rotating_x_forwarded_for_does_not_open_a_new_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock_setter(monkeypatch)(MONDAY_9AM)
+    async with running(tracking_per_minute=3) as intake, intake.http() as client:
+        code = (await submit(client))["dossier_code"]
+        statuses = [
+            (await track(client, code, headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code for n in range(5)
+        ]
+    assert statuses == [200, 200, 200, 429, 429]  # no proxy is trusted: the header is anyone's to write
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock_setter(monkeypatch)(MONDAY_9AM)
+    # the harness's requests come from 127.0.0.1, the proxy here
+    async with running(tracking_per_minute=2, trusted_proxies="127.0.0.1") as intake, intake.http() as client:
+        code = (await submit(client))["dossier_code"]
+
+        async def from_client(forwarded: str) -> int:
+            return (await track(client, code, headers={"X-Forwarded-For": forwarded})).status_code
+
+        first = [await from_client(f"{spoofed}, 203.0.113.7") for spoofed in ("1.1.1.1", "2.2.2.2", "3.3.3.3")]
+        other = [await from_client("203.0.113.8") for _ in range(2)]
+        same_64 = [await from_client(address) for address in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2::3")]
+    assert first == [200, 200, 429]  # what the client wrote left of the proxy's entry opens nothing
+    assert other == [200, 200]
+    assert same_64 == [200, 200, 429]  # an IPv6 client is counted by its /64 network
+
+
+async def test_replicas_share_one_budget_through_their_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock_setter(monkeypatch)(MONDAY_9AM)
+    async with running(tracking_per_minute=3) as first, first.http() as to_first:
+        code = (await submit(to_first))["dossier_code"]
+        monkeypatch.setattr(harness, "MemoryDocuments", lambda: first.documents)  # the second replica's database
+        async with running(tracking_per_minute=3) as second, second.http() as to_second:
+            assert second.documents is first.documents
+            statuses = [(await track(client, code)).status_code for client in (to_first, to_second, to_first)]
+            refused = await track(to_second, code)
+            metrics = (await to_second.get("/metrics")).text
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 30
+    assert 'motcua_requests_limited_total{limit="lookups_per_minute",service="intake"} 1.0' in metrics
 
 
 async def test_the_tracking_page_is_served() -> None:

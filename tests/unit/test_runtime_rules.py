@@ -1,5 +1,5 @@
 """Which failures are outages (retry the batch later) and which are the event's fault (dead-letter);
-what the HTTP edge every service shares refuses, logs and answers."""
+what the HTTP edge every service shares refuses, logs and answers; who the client of a request is."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError, NetworkTimeout, OperationFailure, ServerSelectionTimeoutError
 
+from services.runtime.clients import client_address, client_group, networks
 from services.runtime.consumer import is_outage
 from services.runtime.logs import JsonFormatter
 from services.runtime.settings import ServiceSettings
@@ -116,3 +118,54 @@ async def test_an_unexpected_error_is_a_500_whose_log_line_holds_no_request_data
     assert answer.headers["x-content-type-options"] == "nosniff"
     [line] = [JsonFormatter("test").format(record) for record in caplog.records]
     assert IDENTITY not in line and "builtins.ValueError" in line and "/echo" in line
+
+
+# --- who the client is (services/runtime/clients.py) ----------------------------------------
+
+PROXIES = networks("10.0.0.0/8, 2001:db8:ffff::1")
+
+
+def test_the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() -> None:
+    # anyone may send X-Forwarded-For: from a peer that is not a trusted proxy it is ignored
+    assert client_address("203.0.113.9", "198.51.100.1", PROXIES) == "203.0.113.9"
+    assert client_address("203.0.113.9", "198.51.100.1", ()) == "203.0.113.9"
+    # behind a trusted proxy: the right-most address that is not a trusted proxy; what the client wrote is left of it
+    assert client_address("10.0.0.2", "1.2.3.4, 198.51.100.1", PROXIES) == "198.51.100.1"
+    assert client_address("10.0.0.2", "198.51.100.1, 10.0.0.3", PROXIES) == "198.51.100.1"  # two proxies
+    assert client_address("2001:db8:ffff::1", "2001:db8:1:2::5", PROXIES) == "2001:db8:1:2::5"
+    assert client_address("10.0.0.2", None, PROXIES) == "10.0.0.2"  # the proxy's own request
+    assert client_address("10.0.0.2", "not-an-address, 10.0.0.3", PROXIES) == "10.0.0.3"  # the chain ends there
+    assert client_address("::ffff:203.0.113.9", None, PROXIES) == "203.0.113.9"  # IPv4 on a dual-stack listener
+
+
+def test_rate_limits_count_an_ipv6_client_by_its_64_network() -> None:
+    assert client_group("2001:db8:1:2::5") == client_group("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert client_group("2001:db8:1:3::5") != client_group("2001:db8:1:2::5")
+    assert client_group("203.0.113.9") == "203.0.113.9" and client_group("203.0.113.10") == "203.0.113.10"
+    assert client_group("::ffff:203.0.113.9") == "203.0.113.9"
+    assert client_group(None) == "unknown"
+
+
+async def test_every_route_sees_the_client_the_edge_resolved() -> None:
+    def app(proxies: str) -> FastAPI:
+        served = edge("test", ServiceSettings(profile="development", trusted_proxies=proxies))
+
+        @served.get("/who")
+        async def who(request: Request) -> str:
+            return request.client.host if request.client else ""
+
+        return served
+
+    async def asked(proxies: str, peer: str, forwarded: str) -> str:
+        transport = httpx.ASGITransport(app=app(proxies), client=(peer, 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+            return (await client.get("/who", headers={"X-Forwarded-For": forwarded})).json()
+
+    assert await asked("", "127.0.0.1", "198.51.100.1") == "127.0.0.1"  # no proxy is trusted by default
+    assert await asked("127.0.0.1", "127.0.0.1", "1.1.1.1, 198.51.100.1") == "198.51.100.1"
+    assert await asked("127.0.0.1", "203.0.113.9", "198.51.100.1") == "203.0.113.9"
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        ServiceSettings(profile="development", trusted_proxies="10.0.0.0/8, proxy.example.vn")

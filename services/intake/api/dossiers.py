@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from opentelemetry.trace import SpanKind
 
 from services.runtime import DOSSIER_ATTRIBUTE, Duplicate, Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.clock import local
+from services.runtime.limits import Limited
 from services.runtime.logs import current_dossier
 from services.runtime.web import answers
 
@@ -32,9 +34,26 @@ def refusal(message: str, problems: list[Problem]) -> HTTPException:
 
 
 REPLAYED = {200: {"model": Receipt, "description": "The first submission's receipt (same Idempotency-Key)."}}
+BUSY = "Hệ thống đang tiếp nhận quá nhiều hồ sơ; hồ sơ chưa được tiếp nhận, vui lòng gửi lại sau {seconds} giây."
 
 
-@router.post("/dossiers", status_code=201, responses=REPLAYED | answers(404, 409, 415))
+async def submission_turn(intake: IntakeDep) -> AsyncIterator[None]:
+    """A turn among the submissions this process works on at once; beyond them, a 503 within a
+    moment (with `Retry-After`) instead of a late answer, before anything is read or stored."""
+    try:
+        async with intake.submissions.turn():
+            yield
+    except Limited as busy:
+        wait = busy.retry_after_s
+        raise HTTPException(503, BUSY.format(seconds=wait), {"Retry-After": str(wait)}) from None
+
+
+@router.post(
+    "/dossiers",
+    status_code=201,
+    responses=REPLAYED | answers(404, 409, 415, 503),
+    dependencies=[Depends(submission_turn)],
+)
 async def submit_dossier(
     submission: Submission,
     runtime: RuntimeDep,

@@ -13,32 +13,35 @@ from fastapi import HTTPException, Request
 from pydantic import Field
 
 from services.runtime import Runtime
+from services.runtime.clients import client_of
+from services.runtime.limits import Limited
 
 from .. import domain, store
-from ..context import IntakeContext, TooManyLookups
+from ..context import IntakeContext
 from ..received import ReceivedDossier
 from .receipts import not_found, opened
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và thông tin chủ hồ sơ đã nhập."
-TOO_MANY = "Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút."
-RETRY_AFTER_S = 60
+TOO_MANY = "Quá nhiều lượt tra cứu từ địa chỉ của bạn; vui lòng thử lại sau {seconds} giây."
 
 Owner = Annotated[str, Field(min_length=9, max_length=12, description="The owner's phone or identity number.")]
 
 
-def count_lookup(request: Request, intake: IntakeContext) -> None:
-    """Count an owner check against the client's per-minute limit; 429 once it is spent."""
+async def count_lookup(request: Request, intake: IntakeContext) -> None:
+    """Count an owner check against the client's per-minute limit (every replica's checks count);
+    429 once it is spent, until the minute is over."""
     try:
-        intake.lookups.check(request.client.host if request.client else "unknown")
-    except TooManyLookups:
-        raise HTTPException(429, TOO_MANY, {"Retry-After": str(RETRY_AFTER_S)}) from None
+        await intake.lookups.spend(client_of(request))
+    except Limited as spent:
+        wait = spent.retry_after_s
+        raise HTTPException(429, TOO_MANY.format(seconds=wait), {"Retry-After": str(wait)}) from None
 
 
 async def owned_dossier(
     request: Request, runtime: Runtime[IntakeContext], intake: IntakeContext, code: str, owner: str
 ) -> ReceivedDossier:
     """The dossier if `owner` is its owner's phone or identity number; rate-limited per client."""
-    count_lookup(request, intake)
+    await count_lookup(request, intake)
     dossier = await store.find_dossier(runtime, code)
     phone, identity_hash = (dossier.event().applicant.phone, dossier.identity_hash) if dossier else ("", "")
     if not domain.owner_matches(owner, phone, identity_hash, intake.settings.hash_key()) or dossier is None:
@@ -51,7 +54,7 @@ async def owners_request(
 ) -> ReceivedDossier:
     """The dossier, for a request that changes it: only with the receipt's access token and the
     owner's phone or identity number (knowing the owner is not enough); rate-limited per client."""
-    count_lookup(request, intake)
+    await count_lookup(request, intake)
     dossier = await opened(runtime, code, token)
     applicant = dossier.event().applicant
     if not domain.owner_matches(owner, applicant.phone, dossier.identity_hash, intake.settings.hash_key()):
