@@ -124,11 +124,14 @@ class Stack:
             "gateway_secret",
             "identity_hash_key",
             "receipt_token_key",
+            "personal_data_key",
             *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals())),
             *(f"mongodb.{user}" for user in ("admin", *SERVICES)),
         ]
         if missing := [name for name in wanted if name not in kept]:
             kept.update({name: secrets.token_urlsafe(32) for name in missing})
+            if "personal_data_key" in missing:  # an AES-256 key: 32 bytes in base64
+                kept["personal_data_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(kept))
             path.chmod(0o600)
@@ -313,6 +316,7 @@ class Stack:
             "intake": {
                 "MOTCUA_IDENTITY_HASH_KEY": shared["identity_hash_key"],
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
                 "MOTCUA_PUBLIC_URL": self.service_url("intake"),
                 # every client of a local stack comes from one address: raise the per-address limit
                 "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
@@ -326,7 +330,9 @@ class Stack:
             "routing": {
                 "MOTCUA_OIDC_ISSUER": self.issuer_url,
                 "MOTCUA_APPROVAL_KEY_FILE": str(keys / APPROVAL_KEY),
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
             },
+            "notification": {"MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"]},
             "signing": {
                 "MOTCUA_SIGNING_KEY_FILE": str(keys / "signing-key.pem"),
                 "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),

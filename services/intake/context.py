@@ -16,6 +16,7 @@ from fastapi import Depends
 from services.runtime import Runtime, get_context
 from services.runtime.calendar import WorkCalendar
 from services.runtime.limits import InFlight, PerWindow, limited_counter
+from services.runtime.personal import PersonalData
 from services.runtime.units import Units, load_units
 
 from . import store
@@ -35,6 +36,7 @@ class IntakeContext:
     calendar: WorkCalendar
     lookups: PerWindow  # owner look-ups per client and minute, shared by every replica
     submissions: InFlight  # submissions this process works on at once
+    personal: PersonalData  # seals the applicant's name and contact in `dossier.received`
 
 
 async def start(runtime: Runtime[Any]) -> IntakeContext:
@@ -57,6 +59,7 @@ async def start(runtime: Runtime[Any]) -> IntakeContext:
         units=load_units(settings.units_file),
         calendar=WorkCalendar.load(settings.calendar_file),
         lookups=lookups,
+        personal=settings.personal_data(),
         submissions=InFlight(
             "submissions_in_flight",
             settings.max_submissions_in_flight,

@@ -1,9 +1,10 @@
 """The received dossier (hồ sơ đã tiếp nhận): one value from which intake stores its
 document, publishes `dossier.received` and answers with the receipt.
 
-What every service may know is the `DossierReceived` event itself; what stays with intake
-(the identity number's keyed hash, who received it at the counter, the postal item number,
-the receipt's access token) sits beside it. The stored document is the two together, so no
+What every service may know is the `DossierReceived` event itself, the applicant's name
+and contact in it sealed for the services that address the citizen; what stays with intake
+(the applicant's contact in clear, the identity number's keyed hash, who received it at the
+counter, the postal item number, the receipt's access token) sits beside it. The stored document is the two together, so no
 field is written twice and none can drift between the event and the store. No I/O here.
 """
 
@@ -17,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.runtime.calendar import WorkCalendar
 from services.runtime.clock import local
+from services.runtime.personal import PersonalData
 from services.runtime.receipts import receipt_token
 
 from . import domain
@@ -46,6 +48,7 @@ class ReceivedDossier(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     public: DossierReceived
+    contact: Applicant  # the owner's name, phone and email: in the event only sealed
     identity_hash: str
     received_by: str | None = None
     postal_reference: str | None = None
@@ -89,12 +92,14 @@ def receive(
     calendar: WorkCalendar,
     identity_key: bytes,
     receipt_key: bytes,
+    personal: PersonalData,
 ) -> ReceivedDossier:
     """The dossier received at `received_at` as its unit's `sequence`-th of that day, its
     receipt's access token made from its code under `receipt_key`."""
     submission, procedure = accepted.submission, accepted.procedure
     code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
     applicant = submission.applicant
+    contact = Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email)
     return ReceivedDossier(
         public=DossierReceived(
             dossier_code=code,
@@ -103,8 +108,8 @@ def receive(
             field=procedure.field,
             channel=submission.channel,
             commune_code=submission.commune_code,
-            # the identity number stays here: events carry only name and contact
-            applicant=Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email),
+            # the identity number stays here; name and contact travel sealed
+            applicant=personal.seal(contact, code),
             components=accepted.components,
             fee_vnd=procedure.fee_vnd,
             receipt_number=domain.receipt_number(code),
@@ -115,6 +120,7 @@ def receive(
             workflow=procedure.workflow,
             area=submission.area,
         ),
+        contact=contact,
         identity_hash=domain.identity_hash(applicant.identity_number, identity_key),
         received_by=submission.received_by,
         postal_reference=submission.postal_reference,

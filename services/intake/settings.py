@@ -10,13 +10,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from services.runtime import ServiceSettings
-from services.runtime.settings import PdfForms, ReceiptTokens, ReferenceData, Workers, required
+from services.runtime.settings import PdfForms, PersonalDataKey, ReceiptTokens, ReferenceData, Workers, required
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
 MEBIBYTE = 1024 * 1024
 
 
-class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptTokens):
+class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptTokens, PersonalDataKey):
     http_port: int = 8001
     identity_hash_key: SecretStr | None = required(
         development="development-identity-hash-key",

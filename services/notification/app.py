@@ -8,7 +8,7 @@ for the dossier's `dossier.received`. Each (dossier, template) is sent once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from motcua_contracts import (
     CitizenNotified,
@@ -22,8 +22,9 @@ from motcua_contracts import (
     Event,
 )
 
-from services.runtime import Service, Tx, utcnow
+from services.runtime import Runtime, Service, Tx, utcnow
 from services.runtime.clock import local
+from services.runtime.personal import PersonalData
 
 from . import domain, store
 from .settings import NotificationSettings
@@ -55,35 +56,36 @@ def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
         )
 
 
-async def on_received(event: DossierReceived, tx: Tx, context: None) -> None:
+async def on_received(event: DossierReceived, tx: Tx, personal: PersonalData) -> None:
     dossier = await store.get(tx, event.dossier_code)
-    dossier["contact"] = {"name": event.applicant.name, "phone": event.applicant.phone, "email": event.applicant.email}
+    applicant = personal.open(event.applicant, event.dossier_code)
+    dossier["contact"] = {"name": applicant.name, "phone": applicant.phone, "email": applicant.email}
     send_waiting(tx, dossier)
     store.put(tx, dossier)
 
 
-async def on_completed(event: DossierCompleted, tx: Tx, context: None) -> None:
+async def on_completed(event: DossierCompleted, tx: Tx, personal: PersonalData) -> None:
     await tell(tx, event, "result_ready", result_code=event.result_code)
 
 
-async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx, context: None) -> None:
+async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx, personal: PersonalData) -> None:
     # keyed by the request's time: a second request later is a second message
     await tell(tx, event, f"supplement_requested@{int(event.requested_at.timestamp())}")
 
 
-async def on_refused(event: DossierRefused, tx: Tx, context: None) -> None:
+async def on_refused(event: DossierRefused, tx: Tx, personal: PersonalData) -> None:
     await tell(tx, event, "refused")
 
 
-async def on_apologised(event: DossierApologised, tx: Tx, context: None) -> None:
+async def on_apologised(event: DossierApologised, tx: Tx, personal: PersonalData) -> None:
     await tell(tx, event, "apologised", new_due_date=f"{local(event.new_due_at):%d/%m/%Y}")
 
 
-async def on_withdrawn(event: DossierWithdrawn, tx: Tx, context: None) -> None:
+async def on_withdrawn(event: DossierWithdrawn, tx: Tx, personal: PersonalData) -> None:
     await tell(tx, event, "withdrawn")
 
 
-async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, context: None) -> None:
+async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, personal: PersonalData) -> None:
     await tell(tx, event, "withdrawal_declined")
 
 
@@ -95,7 +97,13 @@ async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
     store.put(tx, dossier)
 
 
-def create(settings: NotificationSettings | None = None) -> Service[None]:
+async def start(runtime: Runtime[PersonalData]) -> PersonalData:
+    """Create indexes; the key that opens applicants' contact details."""
+    await store.create_indexes(runtime)
+    return cast(NotificationSettings, runtime.settings).personal_data()
+
+
+def create(settings: NotificationSettings | None = None) -> Service[PersonalData]:
     return Service(
         "notification",
         settings or NotificationSettings(),
@@ -108,6 +116,6 @@ def create(settings: NotificationSettings | None = None) -> Service[None]:
             DossierWithdrawn: on_withdrawn,
             DossierWithdrawalDeclined: on_withdrawal_declined,
         },
-        context=store.create_indexes,
+        context=start,
         state=store.DOSSIERS,
     )

@@ -10,7 +10,7 @@ from services.runtime import Runtime, Tx
 DOSSIERS = "dossiers"
 
 
-async def create_indexes(runtime: Runtime[None]) -> None:
+async def create_indexes(runtime: Runtime[Any]) -> None:
     await runtime.documents.index(DOSSIERS, [("messages.result_ready.sent_at", 1)])
 
 

@@ -40,7 +40,8 @@ async def on_received(event: DossierReceived, tx: Tx, routing: RoutingContext) -
     dossier = await dossiers.load_or_new(tx, event.dossier_code)
     if dossier.received:
         return
-    dossier.receive(event, routing.calendar)
+    applicant = routing.personal.open(event.applicant, event.dossier_code)
+    dossier.receive(event, applicant.name, routing.calendar)
     dossier.trace = current_trace_headers()  # this handler's span, in the trace intake started
     if dossier.closed:  # withdrawn before intake's facts came: its workflow never starts
         changes.commit(tx, dossier)

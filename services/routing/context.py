@@ -19,6 +19,7 @@ from services.runtime import Runtime, get_context
 from services.runtime.approvals import ApprovalSigner
 from services.runtime.auth import TokenVerifier
 from services.runtime.calendar import WorkCalendar
+from services.runtime.personal import PersonalData
 from services.runtime.settings import DEVELOPMENT
 from services.runtime.units import Units, load_units
 
@@ -42,6 +43,7 @@ class RoutingContext:
     sweeps: Counter  # deadline sweeps done, so a watcher can tell one has run
     apology_horizon: timedelta  # how far past the due date an apology may move the return date
     approvals: ApprovalSigner  # signs each approval routing publishes
+    personal: PersonalData  # opens applicants' sealed names (for the forms addressed to them)
 
     def unit_name(self, code: str) -> str:
         unit = self.units.get(code)
@@ -71,6 +73,7 @@ async def start(
         fonts=Fonts(regular=settings.pdf_font, bold=settings.pdf_bold_font),
         sweeps=runtime.metrics.counter("motcua_deadline_sweeps", "Deadline sweeps done by the watcher."),
         apology_horizon=timedelta(days=settings.apology_horizon_days),
+        personal=settings.personal_data(),
         approvals=ApprovalSigner.load(
             Path(str(settings.approval_key_file)), create_if_missing=settings.profile == DEVELOPMENT
         ),

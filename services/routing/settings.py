@@ -5,12 +5,12 @@ from pathlib import Path
 from pydantic import Field
 
 from services.runtime import ServiceSettings
-from services.runtime.settings import OfficialsTokens, PdfForms, ReferenceData, Workers, required
+from services.runtime.settings import OfficialsTokens, PdfForms, PersonalDataKey, ReferenceData, Workers, required
 
 DATA = Path(__file__).parent / "data"
 
 
-class RoutingSettings(ServiceSettings, ReferenceData, PdfForms, Workers, OfficialsTokens):
+class RoutingSettings(ServiceSettings, ReferenceData, PdfForms, Workers, OfficialsTokens, PersonalDataKey):
     http_port: int = 8004
     workflows_file: str = Field(
         default=str(DATA / "workflows.json"),

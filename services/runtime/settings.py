@@ -22,6 +22,7 @@ from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
 from .clients import Network, networks
+from .personal import PersonalData, decode_key
 from .units import SAMPLE as SAMPLE_UNITS
 
 Profile = Literal["production", "development"]
@@ -184,3 +185,25 @@ class ReceiptTokens(Settings):
         """The receipt-token key, for the HMACs that need it (never logged)."""
         assert self.receipt_token_key is not None  # the settings check fills it or refuses to start
         return self.receipt_token_key.get_secret_value().encode()
+
+
+DEVELOPMENT_PERSONAL_DATA_KEY = "ZGV2ZWxvcG1lbnQgcGVyc29uYWwtZGF0YSBrZXkgMzI="
+
+
+class PersonalDataKey(Settings):
+    """The key that seals citizens' names and contact details in events
+    (services/runtime/personal.py): intake seals them, routing and notification open them."""
+
+    personal_data_key: SecretStr | None = required(
+        development=DEVELOPMENT_PERSONAL_DATA_KEY,
+        description="AES-256 key (32 bytes, base64) sealing applicants' names and contacts in events.",
+    )
+    personal_data_old_keys: SecretStr = Field(
+        default=SecretStr(""), description="Earlier keys (base64, comma-separated), still opening older seals."
+    )
+
+    def personal_data(self) -> PersonalData:
+        """The sealer and opener (a malformed key stops the start with the reason)."""
+        assert self.personal_data_key is not None  # the settings check fills it or refuses to start
+        older = [decode_key(k) for k in self.personal_data_old_keys.get_secret_value().split(",") if k.strip()]
+        return PersonalData(decode_key(self.personal_data_key.get_secret_value()), older)

@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from motcua_contracts import DossierApproved, DossierReceived, ResultSigned
+from motcua_contracts import Applicant, DossierApproved, DossierReceived, ResultSigned
 
 from services.runtime.approvals import ApprovalSigner, public_key_path, write_key_pair
+from services.runtime.personal import PersonalData, decode_key
+from services.runtime.settings import DEVELOPMENT_PERSONAL_DATA_KEY
 
 RECEIVED_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
+APPLICANT = Applicant(name="Nguyễn Văn An", phone="0912345678")
+# Intake's seal as the development profile's key makes it (the handler tests run in that profile).
+PERSONAL = PersonalData(decode_key(DEVELOPMENT_PERSONAL_DATA_KEY))
 
 # Routing's approval key for the fast tests: routing signs with it, signing checks with its public part.
 APPROVAL_KEY = Path(tempfile.mkdtemp(prefix="motcua-approvals-")) / "approval-key.pem"
@@ -38,7 +43,7 @@ def received(code: str, **changes: Any) -> DossierReceived:
         "field": "Cư trú",
         "channel": "online_partial",
         "commune_code": code.split("-")[0],
-        "applicant": {"name": "Nguyễn Văn An", "phone": "0912345678"},
+        "applicant": PERSONAL.seal(APPLICANT, code),
         "components": [
             {"name": "Tờ khai", "form": "electronic", "sha256": "ab" * 32},
             {"name": "Giấy tờ chứng minh chỗ ở", "form": "paper"},

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from motcua_contracts import DossierReceived
 from pydantic import ValidationError
 
 from services.intake.app import create
@@ -19,6 +20,7 @@ from services.intake.context import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.runtime import LOCAL_TZ
 from services.runtime import clock as runtime_clock
+from services.runtime.personal import UnreadableSeal
 from tests.harness import Harness, until
 
 IDENTITY = "001203004567"
@@ -211,15 +213,39 @@ async def test_the_identity_number_is_never_stored_nor_published_in_clear() -> N
         assert found.status_code == 200
 
 
+async def test_name_and_phone_travel_sealed_for_the_services_that_address_the_citizen() -> None:
+    applicant = GOOD["applicant"]
+    async with running() as intake, intake.http() as client:
+        code = (await client.post("/dossiers", json=GOOD)).json()["dossier_code"]
+        [envelope] = await intake.outbox()
+    published = envelope.to_bytes().decode()
+    assert applicant["phone"] not in published and applicant["name"] not in published
+    received = envelope.payload()
+    assert isinstance(received, DossierReceived)
+    # routing and notification, holding the key, open it; for another dossier it does not open
+    opened = IntakeSettings(profile="development").personal_data().open(received.applicant, code)
+    assert (opened.name, opened.phone) == (applicant["name"], applicant["phone"])
+    with pytest.raises(UnreadableSeal):
+        IntakeSettings(profile="development").personal_data().open(received.applicant, code + "9")
+
+
 def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PROFILE", "IDENTITY_HASH_KEY", "RECEIPT_TOKEN_KEY", "PUBLIC_URL", "KAFKA_PASSWORD"):
+    for name in (
+        "PROFILE",
+        "IDENTITY_HASH_KEY",
+        "RECEIPT_TOKEN_KEY",
+        "PERSONAL_DATA_KEY",
+        "PUBLIC_URL",
+        "KAFKA_PASSWORD",
+    ):
         monkeypatch.delenv(f"MOTCUA_{name}", raising=False)
     with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY") as refused:
         IntakeSettings()
-    assert "MOTCUA_RECEIPT_TOKEN_KEY" in str(refused.value)
+    assert "MOTCUA_RECEIPT_TOKEN_KEY" in str(refused.value) and "MOTCUA_PERSONAL_DATA_KEY" in str(refused.value)
     chosen = IntakeSettings(
         identity_hash_key="k-5f1e9a",
         receipt_token_key="r-71c2d4",
+        personal_data_key="c2VhbC1rZXktb2YtdGhpcy1wcm92aW5jZS0zMmJ5dGU=",
         public_url="https://dichvucong.example.vn",
         kafka_password="broker-s3cret",
         mongo_url="mongodb://intake:db-s3cret@db.example.vn/?replicaSet=rs0",

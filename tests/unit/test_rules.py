@@ -81,7 +81,7 @@ def test_stats_counts_online_channels_and_outcomes() -> None:
             "field": "f",
             "channel": "online_partial",
             "commune_code": "H40.101",
-            "applicant": {"name": "A B", "phone": "0912345678"},
+            "applicant": {"key_id": "3f9a1c0b7d2e", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "c2VhbGVk"},
             "components": [],
             "fee_vnd": 0,
             "receipt_number": "r",

@@ -32,6 +32,7 @@ from .events import (
     PaymentNotRequired,
     PaymentRequested,
     ResultSigned,
+    SealedApplicant,
     StatsSnapshot,
 )
 from .ids import new_event_id
@@ -70,6 +71,7 @@ __all__ = [
     "PaymentNotRequired",
     "PaymentRequested",
     "ResultSigned",
+    "SealedApplicant",
     "StatsSnapshot",
     "Topic",
     "UnknownEventType",

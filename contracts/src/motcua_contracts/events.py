@@ -26,11 +26,22 @@ class Part(BaseModel):
 
 
 class Applicant(Part):
-    """The dossier owner. Identity numbers never travel in events."""
+    """The dossier owner's name and contact: what a `SealedApplicant` holds. Identity numbers
+    never travel in events."""
 
     name: str = Field(examples=["Nguyễn Văn An"])
     phone: str = Field(examples=["0912345678"])
     email: str | None = None
+
+
+class SealedApplicant(Part):
+    """The `Applicant` as JSON, sealed for the services that address the citizen (routing,
+    notification) with AES-256-GCM under the platform's personal-data key `key_id`, the
+    dossier code as associated data. Departments and dashboards see only this."""
+
+    key_id: str = Field(examples=["3f9a1c0b7d2e"])
+    nonce: str = Field(description="96-bit nonce, base64.")
+    ciphertext: str = Field(description="Ciphertext with its 128-bit tag, base64.")
 
 
 class ComponentReceived(Part):
@@ -52,7 +63,7 @@ class DossierReceived(Event):
     field: str = Field(examples=["Hộ tịch"])
     channel: Channel
     commune_code: str = Field(examples=["H40.101"])
-    applicant: Applicant
+    applicant: SealedApplicant
     components: list[ComponentReceived]
     fee_vnd: int = Field(ge=0, description="Fee and charges to collect, in VND.")
     receipt_number: str = Field(description="Number of the receipt-and-appointment slip.")

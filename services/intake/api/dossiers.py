@@ -111,6 +111,7 @@ async def record_dossier(
         intake.calendar,
         intake.settings.hash_key(),
         intake.settings.receipt_key(),
+        intake.personal,
     )
     if idempotency_key:
         await store.claim_idempotency_key(tx, idempotency_key, fingerprint, dossier.code)

@@ -43,7 +43,7 @@ async def owned_dossier(
     """The dossier if `owner` is its owner's phone or identity number; rate-limited per client."""
     await count_lookup(request, intake)
     dossier = await store.find_dossier(runtime, code)
-    phone, identity_hash = (dossier.event().applicant.phone, dossier.identity_hash) if dossier else ("", "")
+    phone, identity_hash = (dossier.contact.phone, dossier.identity_hash) if dossier else ("", "")
     if not domain.owner_matches(owner, phone, identity_hash, intake.settings.hash_key()) or dossier is None:
         raise HTTPException(404, NOT_FOUND)
     return dossier
@@ -56,7 +56,6 @@ async def owners_request(
     owner's phone or identity number (knowing the owner is not enough); rate-limited per client."""
     await count_lookup(request, intake)
     dossier = await opened(runtime, code, token)
-    applicant = dossier.event().applicant
-    if not domain.owner_matches(owner, applicant.phone, dossier.identity_hash, intake.settings.hash_key()):
+    if not domain.owner_matches(owner, dossier.contact.phone, dossier.identity_hash, intake.settings.hash_key()):
         raise not_found()
     return dossier

@@ -58,7 +58,7 @@ async def get_receipt_slip(
         unit_name=f"UBND {commune.name}" if commune else received.commune_code,
         dossier_code=dossier_code,
         receipt_number=receipt.receipt_number,
-        applicant_name=received.applicant.name,
+        applicant_name=dossier.contact.name,
         procedure_name=receipt.procedure_name,
         components=[(c.name, c.form) for c in received.components],
         received_at=receipt.received_at,

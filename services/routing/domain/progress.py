@@ -36,11 +36,12 @@ class DossierProgress(DossierRecord):
 
     # --- what other services tell -----------------------------------------------------------
 
-    def receive(self, event: DossierReceived, calendar: WorkCalendar) -> None:
-        """Record intake's facts (once); a dossier withdrawn before they came stays withdrawn."""
+    def receive(self, event: DossierReceived, applicant_name: str, calendar: WorkCalendar) -> None:
+        """Record intake's facts (once), with the applicant's name opened from its seal; a
+        dossier withdrawn before they came stays withdrawn."""
         if self.received:
             return
-        self.commune, self.applicant_name = event.commune_code, event.applicant.name
+        self.commune, self.applicant_name = event.commune_code, applicant_name
         self.procedure_code, self.procedure_name = event.procedure_code, event.procedure_name
         self.field, self.area, self.level = event.field, event.area, event.level
         self.competent_authority, self.workflow = event.competent_authority, event.workflow

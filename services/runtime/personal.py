@@ -1,0 +1,71 @@
+"""Citizens' names and contact details sealed for the services that address them.
+
+`dossier.received` travels on a topic that departments and dashboards read, yet routing
+(forms addressed to the applicant) and notification (messages) need the applicant's name,
+phone and email. Intake seals them with AES-256-GCM under the platform's personal-data
+key, the dossier code as associated data (a sealed block moved to another dossier does
+not open); only the services given the key open them. Each seal names its key, so a new
+key can be introduced while old seals still open with the old one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from motcua_contracts import Applicant, SealedApplicant
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class UnreadableSeal(ValueError):
+    """The seal does not open: another key, another dossier, or altered bytes."""
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(b"motcua-personal-data:" + key).hexdigest()[:12]
+
+
+def decode_key(text: str) -> bytes:
+    """A key as configured: 32 bytes in base64."""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise ValueError("the personal-data key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")
+    return key
+
+
+class PersonalData:
+    """Seals with the current key; opens with it or any older key still configured."""
+
+    def __init__(self, current: bytes, older: Iterable[bytes] = ()) -> None:
+        self.current = current
+        self.keys = {key_id(key): AESGCM(key) for key in (*older, current)}
+
+    def seal(self, applicant: Applicant, dossier_code: str) -> SealedApplicant:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.current).encrypt(nonce, applicant.model_dump_json().encode(), dossier_code.encode())
+        return SealedApplicant(
+            key_id=key_id(self.current),
+            nonce=base64.b64encode(nonce).decode(),
+            ciphertext=base64.b64encode(sealed).decode(),
+        )
+
+    def open(self, sealed: SealedApplicant, dossier_code: str) -> Applicant:
+        aead = self.keys.get(sealed.key_id)
+        if aead is None:
+            raise UnreadableSeal(f"sealed with key {sealed.key_id}, which this service does not hold")
+        try:
+            plain = aead.decrypt(
+                base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), dossier_code.encode()
+            )
+        except (InvalidTag, ValueError):
+            raise UnreadableSeal(f"the applicant's seal does not open for dossier {dossier_code}") from None
+        return Applicant.model_validate_json(plain)
