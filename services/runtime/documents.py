@@ -173,6 +173,15 @@ class MongoDocuments(MongoWriter):
                 lambda s: work(MongoWriter(self.db, s)), read_concern=MAJORITY_READ, write_concern=DURABLE
             )
 
+    async def increment(
+        self, collection: str, key: Any, field: str, by: int = 1, *, expires_at: datetime | None = None
+    ) -> int:
+        """Outside a transaction, each increment is a transaction of its own: concurrent first
+        increments of a counter conflict and are retried, so each counts once."""
+        return await self.transaction(
+            lambda writer: writer.increment(collection, key, field, by, expires_at=expires_at)
+        )
+
     async def index(self, collection: str, fields: Order) -> None:
         await self.db[collection].create_index([(name, direction or ASCENDING) for name, direction in fields])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -92,18 +93,29 @@ def test_tracking_page_in_headless_chromium(stack: Stack, completed: dict, tmp_p
     assert (tmp_path / "page.png").stat().st_size > 10_000
 
 
-async def test_look_ups_are_rate_limited(stack: Stack, completed: dict) -> None:
-    # A replica of its own, with the default limit: the limit is per process, and the local stack
-    # raises it for its other replicas (every client of a local stack shares one address).
-    await asyncio.to_thread(stack.start_service, "intake", 3, {"MOTCUA_TRACKING_PER_MINUTE": "20"})
-    await asyncio.to_thread(stack.wait_ready, "intake", 90, 3)
+async def test_look_ups_are_rate_limited_per_client_across_replicas(stack: Stack, completed: dict) -> None:
+    # Two replicas of their own with the default limit (the local stack raises it for the others:
+    # its clients share one address), asked in turn by one client, from an address no other
+    # test uses, with a forged X-Forwarded-For each time: one budget of 20 between them.
+    for replica in (3, 4):
+        await asyncio.to_thread(stack.start_service, "intake", replica, {"MOTCUA_TRACKING_PER_MINUTE": "20"})
+    for replica in (3, 4):
+        await asyncio.to_thread(stack.wait_ready, "intake", 90, replica)
+    if datetime.now().second > 50:  # keep the 30 look-ups inside one minute's window
+        await asyncio.sleep(61 - datetime.now().second)
+    lookup = {"code": completed["dossier_code"], "owner": completed["phone"]}
+    answers: list[httpx.Response] = []
     try:
-        async with httpx.AsyncClient(base_url=stack.service_url("intake", replica=3)) as client:
-            lookup = {"code": completed["dossier_code"], "owner": completed["phone"]}
-            statuses = [(await client.post("/api/track", json=lookup)).status_code for _ in range(25)]
-            refused = await client.post("/api/track", json=lookup)
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.0.7")
+        async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+            for i in range(30):
+                url = stack.service_url("intake", replica=3 + i % 2)
+                forged = {"X-Forwarded-For": f"198.51.100.{i}"}
+                answers.append(await client.post(f"{url}/api/track", json=lookup, headers=forged))
     finally:
-        await asyncio.to_thread(stack.stop, "intake-3")
-    assert statuses[:20] == [200] * 20
-    assert set(statuses[20:]) == {429}
-    assert refused.headers["retry-after"] == "60"
+        for replica in (3, 4):
+            await asyncio.to_thread(stack.stop, f"intake-{replica}")
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:20] == [200] * 20 and set(statuses[20:]) == {429}, statuses
+    assert {answer.url.port for answer in answers[20:]} == {stack.service_port("intake", r) for r in (3, 4)}
+    assert all(1 <= int(answer.headers["retry-after"]) <= 60 for answer in answers[20:])
