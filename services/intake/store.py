@@ -4,7 +4,8 @@
 - `tracking`: each dossier's public history (`Timeline`) by its code;
 - `submissions`: Idempotency-Keys of submissions, with the request's hash and the dossier code;
 - `sequences`: per-unit daily counters behind the dossier codes;
-- `catalogue`: the procedure catalogue's current version, one document.
+- `catalogue`: the procedure catalogue's current version, one document;
+- `limits`: owner look-ups per client and minute (expiring counters shared by every replica).
 """
 
 from __future__ import annotations

@@ -203,4 +203,15 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-__all__ = ["ALGORITHMS", "AuthError", "IdentityProviderUnavailable", "TokenVerifier", "bearer_token"]
+async def verified_claims(request: Request, verifier: TokenVerifier) -> dict[str, Any]:
+    """The claims of the request's bearer token: 401 without a valid one, 503 if the identity
+    provider cannot be reached."""
+    try:
+        return await verifier.verify(bearer_token(request))
+    except IdentityProviderUnavailable as error:
+        raise HTTPException(503, str(error)) from None
+    except AuthError as error:
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+
+__all__ = ["ALGORITHMS", "AuthError", "IdentityProviderUnavailable", "TokenVerifier", "bearer_token", "verified_claims"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from services.runtime import RuntimeDep
-from services.runtime.auth import AuthError, IdentityProviderUnavailable, bearer_token
+from services.runtime.auth import verified_claims
 from services.runtime.receipts import opens
 from services.runtime.web import answers
 
@@ -58,9 +58,4 @@ async def get_result(
 async def check_official(request: Request, signing: Signing) -> None:
     """A valid access token from the officials' identity provider: any official may read results
     (401 if it is not valid, 503 if the provider cannot be reached)."""
-    try:
-        await signing.verifier.verify(bearer_token(request))
-    except IdentityProviderUnavailable as error:
-        raise HTTPException(503, str(error)) from None
-    except AuthError as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    await verified_claims(request, signing.verifier)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from services.runtime import RuntimeDep
-from services.runtime.auth import AuthError, IdentityProviderUnavailable, bearer_token
+from services.runtime.auth import verified_claims
 
 from .. import queries
 from ..context import RoutingDep
@@ -17,13 +17,7 @@ from .errors import answering
 
 
 async def current_official(request: Request, runtime: RuntimeDep, routing: RoutingDep) -> Official:
-    token = bearer_token(request)
-    try:
-        claims = await routing.verifier.verify(token)
-    except IdentityProviderUnavailable as error:
-        raise HTTPException(503, str(error)) from None
-    except AuthError as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    claims = await verified_claims(request, routing.verifier)
     with answering():
         return await queries.identify(runtime, claims["sub"], f"{request.method} {request.url.path}")
 
