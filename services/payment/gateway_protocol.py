@@ -37,7 +37,7 @@ INVALID_CHECKSUM = "97"
 CURRENCY = "VND"
 MAX_AMOUNT_VND = 10**15  # far above any fee; keeps amounts within what every store can hold
 TIME_FORMAT = "%Y%m%d%H%M%S"
-TIME_PATTERN = r"^\d{14}$"
+TIME_PATTERN = r"^[0-9]{14}$"  # ASCII digits only (`\d` would take any script's digits)
 SIGNATURE_FIELD = "checksum"
 TransactionState = Literal["success", "pending", "failed"]
 
