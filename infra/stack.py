@@ -42,6 +42,7 @@ LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
 KAFKA_OPERATORS = ("admin", "controller")
+KAFKA_SECURED = "kafka-secured"  # marks broker data formatted with its administrator's SCRAM user
 MONGODB_PROVISIONED = "mongodb-provisioned"  # marks a storage whose administrator exists
 APPROVAL_KEY = "approval-key.pem"  # routing signs approvals with it (signing checks with its public part)
 
@@ -245,6 +246,12 @@ class Stack:
             admin = f"SCRAM-SHA-512=[name=admin,password={shared['kafka.admin']}]"
             command = ["format", "-t", _cluster_id(), "-c", str(config), "--standalone", "--add-scram", admin]
             subprocess.run([*_java(), "kafka.tools.StorageTool", *command], check=True, capture_output=True)
+            (self.data / KAFKA_SECURED).touch()
+        elif not (self.data / KAFKA_SECURED).exists():
+            raise StackError(
+                f"the broker data in {log_dir} predates authentication (no administrator user): "
+                f"remove the stack's data to start afresh (motcua --stack {self.name} down; rm -rf {self.data})"
+            )
         self._spawn("kafka", [*_java("-Xms256m", "-Xmx768m"), "kafka.Kafka", str(config)])
 
     def start_mongodb(self) -> None:
