@@ -1,6 +1,7 @@
 """Provision the broker from the contracts: topics, one SCRAM user per principal, and the
 ACLs of the access plan (`motcua_contracts.access`). Idempotent: run it again after a
-contract change and it adds what is missing.
+contract change and it adds what is missing and removes the platform's ACLs the plan no
+longer has (those of its principals, or on its topics and groups; nothing else).
 
 Runs as the broker's administrator; the same plan serves a cluster's provisioning job.
 """
@@ -15,6 +16,7 @@ from concurrent.futures import Future
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
     AclBinding,
+    AclBindingFilter,
     AclOperation,
     AclPermissionType,
     AdminClient,
@@ -87,7 +89,28 @@ def provision(admin: AdminClient, passwords: Mapping[str, str], timeout: float =
         for user in principals()
     ]
     _settle(admin.alter_user_scram_credentials(users))
-    _settle(admin.create_acls([acl_binding(grant) for grant in grants()]))
+    planned = [acl_binding(grant) for grant in grants()]
+    _settle(admin.create_acls(planned))
+    everything = AclBindingFilter(
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+    )
+    present = admin.describe_acls(everything).result(timeout=30)
+    stale = [acl for acl in present if acl not in planned and _platforms(acl)]
+    if stale:
+        _settle(admin.delete_acls([_exactly(acl) for acl in stale]))
+
+
+def _platforms(acl: AclBinding) -> bool:
+    """An ACL the platform owns: for one of its principals, or on one of its topics or groups."""
+    ours = {f"User:{p}" for p in principals()}
+    groups = {*(g.name for g in grants() if g.resource == "group")}
+    return acl.principal in ours or acl.name.startswith("motcua.") or acl.name in groups
+
+
+def _exactly(acl: AclBinding) -> AclBindingFilter:
+    return AclBindingFilter(
+        acl.restype, acl.name, acl.resource_pattern_type, acl.principal, acl.host, acl.operation, acl.permission_type
+    )
 
 
 def acl_binding(grant: Grant) -> AclBinding:

@@ -133,9 +133,7 @@ class Stack:
             kept.update({name: secrets.token_urlsafe(32) for name in missing})
             if "personal_data_key" in missing:  # an AES-256 key: 32 bytes in base64
                 kept["personal_data_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(kept))
-            path.chmod(0o600)
+            write_private(path, json.dumps(kept))
         return kept
 
     def kafka_client(self, principal: str = "admin") -> dict[str, str]:
@@ -232,15 +230,15 @@ class Stack:
         config.parent.mkdir(parents=True, exist_ok=True)
         shared = self.secrets()
         template = string.Template((KAFKA_DIR / "server.properties").read_text())
-        config.touch(mode=0o600)  # it holds the administrator's password
-        config.write_text(
+        write_private(  # it holds the administrator's password
+            config,
             template.substitute(
                 kafka_port=self.kafka_port,
                 controller_port=self.kafka_port + 1,
                 log_dir=log_dir,
                 admin_password=shared["kafka.admin"],
                 controller_password=shared["kafka.controller"],
-            )
+            ),
         )
         if not (log_dir / "meta.properties").exists():
             admin = f"SCRAM-SHA-512=[name=admin,password={shared['kafka.admin']}]"
@@ -450,6 +448,15 @@ class Stack:
             self.stop(process)
         for process in INFRA:
             self.stop(process)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an older file keeps its mode on open: tighten it
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
 
 
 def ensure_kafka_jars() -> None:

@@ -68,8 +68,12 @@ class ReceivedDossier(BaseModel):
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ReceivedDossier:
         private = {name: document.get(name) for name in cls.model_fields if name != "public"}
-        public = {key: value for key, value in document.items() if key != "_id" and key not in private}
-        return cls(public=DossierReceived.model_validate(public), **private)
+        public = DossierReceived.model_validate(
+            {key: value for key, value in document.items() if key != "_id" and key not in private}
+        )
+        if private["contact"] is None and isinstance(public.applicant, Applicant):
+            private["contact"] = public.applicant  # received before contact data was sealed
+        return cls(public=public, **private)
 
     def receipt(self, due_at: datetime | None = None) -> Receipt:
         """The receipt; `due_at` if the appointment moved since (a supplement paused the clock)."""

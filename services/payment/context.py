@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from ipaddress import IPv6Address, ip_address
 from typing import Annotated, cast
 
 import httpx
@@ -12,9 +11,10 @@ from fastapi import Depends
 from prometheus_client import Counter
 
 from services.runtime import Runtime, get_context
+from services.runtime.clients import Network, parse_address
 
 from . import store
-from .settings import Network, PaymentSettings
+from .settings import PaymentSettings
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,8 @@ class Payments:
 
     def from_gateway(self, host: str | None) -> bool:
         """True if a request from the address `host` may be the gateway's (one of its configured networks)."""
-        try:
-            address = ip_address(host or "")
-        except ValueError:
-            return False  # no address (e.g. a Unix socket) or not an IP address
-        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # an IPv4 client of a dual-stack listener
-        return any(address in network for network in self.gateway_networks)
+        address = parse_address(host)  # None: no address (e.g. a Unix socket) or not an IP address
+        return address is not None and any(address in network for network in self.gateway_networks)
 
     @property
     def gateway_name(self) -> str:

@@ -1,21 +1,13 @@
-from ipaddress import IPv4Network, IPv6Network, ip_network
-
 from pydantic import Field, SecretStr, field_validator
 
 from services.runtime import ServiceSettings
+from services.runtime.clients import Network, networks
 from services.runtime.settings import required
 
 DEVELOPMENT_GATEWAY_URL = "http://127.0.0.1:8010"
 DEVELOPMENT_GATEWAY_SECRET = "sandbox-secret"  # also the sandbox gateway's default (infra/gateway.py)
 DEVELOPMENT_PARTNER_CODE = "MOTCUA"  # also the sandbox gateway's default
 DEVELOPMENT_GATEWAY_ADDRESSES = "127.0.0.1/32"  # the sandbox gateway runs on the same machine
-
-Network = IPv4Network | IPv6Network
-
-
-def networks(addresses: str) -> list[Network]:
-    """Comma-separated addresses or CIDR networks (e.g. `203.0.113.0/28, 2001:db8::1`); ValueError if one is not."""
-    return [ip_network(item.strip(), strict=False) for item in addresses.split(",") if item.strip()]
 
 
 class PaymentSettings(ServiceSettings):
@@ -60,7 +52,7 @@ class PaymentSettings(ServiceSettings):
         return addresses  # networks() raised already if one is not an address or network
 
     @property
-    def gateway_networks(self) -> list[Network]:
+    def gateway_networks(self) -> tuple[Network, ...]:
         """The networks the gateway's callbacks may come from (always set: the settings refuse to start without)."""
         assert self.gateway_addresses is not None
         return networks(self.gateway_addresses)

@@ -23,7 +23,9 @@ from .consumer import RejectedEvent
 
 
 def canonical(approval: DossierApproved) -> bytes:
-    body = approval.model_dump(mode="json", exclude={"routing_signature"})
+    """The fields as they travel (those set: a consumer of another contract version adds no
+    defaults of its own), but the signature; sorted keys, no whitespace, UTF-8."""
+    body = approval.model_dump(mode="json", exclude_unset=True, exclude={"routing_signature"})
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -34,8 +36,10 @@ class ApprovalSigner:
         self.key = key
 
     def sign(self, approval: DossierApproved) -> DossierApproved:
-        signature = base64.b64encode(self.key.sign(canonical(approval))).decode()
-        return approval.model_copy(update={"routing_signature": signature})
+        # every field set, defaults included, exactly as the envelope will carry them
+        travelling = DossierApproved.model_validate(approval.model_dump(mode="json"))
+        signature = base64.b64encode(self.key.sign(canonical(travelling))).decode()
+        return travelling.model_copy(update={"routing_signature": signature})
 
     @classmethod
     def load(cls, path: Path, create_if_missing: bool) -> ApprovalSigner:

@@ -139,16 +139,10 @@ class MongoWriter:
         update: Document = {"$inc": {field: by}}
         if expires_at is not None:
             update["$setOnInsert"] = {EXPIRES_AT: expires_at}
-        for attempt in (1, 2):
-            try:
-                counter = await self.db[collection].find_one_and_update(
-                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER, session=self.session
-                )
-                return counter[field]
-            except DuplicateKeyError:  # two first increments raced to insert: the second one now finds it
-                if self.session is not None or attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        counter = await self.db[collection].find_one_and_update(
+            {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER, session=self.session
+        )
+        return counter[field]
 
 
 class MongoDocuments(MongoWriter):

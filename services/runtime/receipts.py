@@ -5,7 +5,7 @@ Dossier codes are sequential and printed on paper, so they prove nothing. The to
 keyed MAC of the code: base64url of HMAC-SHA256(key, "receipt:" + code), 256 bits. Intake
 issues it on the receipt; any service that holds the key (`MOTCUA_RECEIPT_TOKEN_KEY`) can
 check it without asking intake, and nobody without the key can make one. The "receipt:"
-prefix keeps the key's MACs apart from any other use it might be put to. No I/O here.
+prefix keeps the key's MACs apart from any other use it might be put to.
 """
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Annotated
+
+from fastapi import Query
 
 PURPOSE = b"receipt:"
+# The query parameter that carries it; without it a dossier or its result is not found.
+ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
 
 def receipt_token(key: bytes, dossier_code: str) -> str:

@@ -4,21 +4,20 @@ for the holder of its dossier's receipt token or an official."""
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 
 from services.runtime import RuntimeDep
 from services.runtime.auth import verified_claims
-from services.runtime.receipts import opens
+from services.runtime.receipts import ReceiptToken, opens
 from services.runtime.web import answers
 
 from . import domain, store
 from .context import Signing, SigningDep
 
 router = APIRouter(tags=["signing"])
-ReceiptToken = Annotated[str, Query(description="The `access_token` on the receipt of the result's dossier.")]
 
 
 @router.get("/keys/current", response_class=PlainTextResponse)

@@ -3,14 +3,23 @@ only its own topics; signing acts only on approvals routing signed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    ResourcePatternType,
+    ResourceType,
+)
 from motcua_contracts import DossierApproved, Envelope, dead_letter_topic
 
+from infra.kafka_access import admin_client
 from infra.kafka_io import read_topic
 from infra.stack import Stack
 
@@ -78,3 +87,34 @@ async def test_an_approval_routing_did_not_sign_is_dead_lettered_not_signed(stac
         official = {"Authorization": f"Bearer {token['access_token']}"}
         result = await client.get(f"{stack.service_url('signing')}/results/{FORGED.dossier_code}-KQ1", headers=official)
     assert result.status_code == 404
+
+
+async def test_provisioning_takes_back_a_grant_the_plan_does_not_have(stack: Stack) -> None:
+    shared = stack.secrets()
+    admin = admin_client(stack.kafka_bootstrap, "admin", shared["kafka.admin"], "SASL_PLAINTEXT")
+    widened = AclBinding(
+        ResourceType.TOPIC,
+        FORGED.TOPIC.name,
+        ResourcePatternType.LITERAL,
+        "User:reader",
+        "*",
+        AclOperation.WRITE,
+        AclPermissionType.ALLOW,
+    )
+    await asyncio.to_thread(lambda: admin.create_acls([widened])[widened].result(timeout=30))
+    await eventually(lambda: can_publish(stack, "reader"), lambda allowed: allowed, timeout=60)  # the hole is real
+    await asyncio.to_thread(stack.provision_kafka)
+    await eventually(lambda: can_publish(stack, "reader"), lambda allowed: not allowed, timeout=60)
+
+
+async def can_publish(stack: Stack, principal: str) -> bool:
+    """Whether `principal` may publish on routing's topic (an empty, unreadable record: it is dead-lettered)."""
+    producer = AIOKafkaProducer(**stack.kafka_client(principal), request_timeout_ms=10_000)
+    try:
+        await producer.start()
+        await producer.send_and_wait(FORGED.TOPIC.name, b"", key=b"acl-probe")
+        return True
+    except TopicAuthorizationFailedError:
+        return False
+    finally:
+        await producer.stop()

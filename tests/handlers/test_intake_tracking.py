@@ -47,6 +47,14 @@ async def track(client: Any, code: str, owner: str = OWNER["phone"], headers: di
     return await client.post("/api/track", json={"code": code, "owner": owner}, headers=headers)
 
 
+async def test_an_owner_in_other_scripts_digits_is_refused_as_bad_input() -> None:
+    async with running() as intake, intake.http() as client:
+        receipt = await submit(client)
+        arabic_indic = OWNER["phone"].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+        response = await track(client, receipt["dossier_code"], arabic_indic)
+    assert response.status_code == 422 and ["body", "owner"] in [p["loc"] for p in response.json()["detail"]]
+
+
 async def test_the_owner_tracks_by_phone_or_identity_number() -> None:
     async with running() as intake, intake.http() as client:
         receipt = await submit(client)

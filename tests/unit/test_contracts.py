@@ -12,9 +12,11 @@ from motcua_contracts import (
     EVENT_TOPICS,
     EVENT_TYPES,
     SERVICES,
+    Applicant,
     DossierCompleted,
     DossierReceived,
     Envelope,
+    SealedApplicant,
     UnknownEventType,
     new_event_id,
 )
@@ -86,6 +88,15 @@ def test_new_consumer_accepts_events_from_an_older_producer() -> None:
     assert isinstance(payload, DossierReceived) and payload.workflow is None and payload.area is None
 
 
+def test_a_dossier_received_from_before_sealing_is_still_read_with_its_applicant_in_clear() -> None:
+    older = RECEIVED | {"applicant": {"name": "Nguyễn Thị Lan", "phone": "0912345678"}}
+    payload = Envelope.wrap(DossierReceived.model_validate(older), source="intake", commune="H40.101").payload()
+    assert isinstance(payload, DossierReceived) and isinstance(payload.applicant, Applicant)
+    assert payload.applicant.phone == "0912345678"
+    sealed = DossierReceived.model_validate(RECEIVED).applicant
+    assert isinstance(sealed, SealedApplicant) and not isinstance(sealed, Applicant)
+
+
 def test_bad_payload_and_unknown_type_are_refused() -> None:
     broken = Envelope(type="dossier.received", source="x", subject="c", commune="H40", correlation_id="1", data={})
     with pytest.raises(ValidationError):
@@ -133,7 +144,22 @@ def test_the_access_plan_lets_each_service_read_exactly_what_its_handlers_consum
 
 
 def test_each_service_may_write_only_its_own_topics_and_the_reader_nothing() -> None:
+    def allowed(principal: str, operation: str) -> set[str]:
+        return {g.name for g in grants() if g.principal == principal and g.operation == operation}
+
+    assert allowed("signing", "write") == {"motcua.signing.v1", "motcua.signing.dlq.v1"}
+    assert allowed("signing", "read") == {"motcua.routing.v1", "signing"}  # the topic, and its consumer group
+    assert allowed("routing", "write") == {"motcua.routing.v1", "motcua.routing.dlq.v1"}
+    assert allowed(READER, "read") == {
+        "motcua.intake.v1",
+        "motcua.digitisation.v1",
+        "motcua.payment.v1",
+        "motcua.routing.v1",
+        "motcua.signing.v1",
+        "motcua.stats.v1",
+        "reader.",
+    }
     writes = {(g.principal, g.name) for g in grants() if g.operation == "write"}
-    assert writes == {(t.owner, t.name) for t in ALL_TOPICS}
+    assert len(writes) == 2 * len(SERVICES) and all(name.startswith(f"motcua.{who}.") for who, name in writes)
     assert not any(g.principal == READER and g.operation == "write" for g in grants())
     assert "motcua.notification.v1" not in {g.name for g in grants() if g.principal == READER}

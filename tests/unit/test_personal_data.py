@@ -41,6 +41,10 @@ def test_after_a_key_change_old_seals_still_open_and_new_ones_use_the_new_key() 
     assert rotated.seal(LAN, CODE).key_id != old_seal.key_id
 
 
+def test_an_applicant_from_before_sealing_began_is_read_as_it_came() -> None:
+    assert PersonalData(NEW).open(LAN, CODE) == LAN
+
+
 def test_a_key_must_be_32_bytes_in_base64() -> None:
     assert decode_key(base64.b64encode(NEW).decode()) == NEW
     for bad in ("short", base64.b64encode(os.urandom(16)).decode(), "not base64!"):

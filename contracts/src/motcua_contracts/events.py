@@ -63,7 +63,9 @@ class DossierReceived(Event):
     field: str = Field(examples=["Hộ tịch"])
     channel: Channel
     commune_code: str = Field(examples=["H40.101"])
-    applicant: SealedApplicant
+    applicant: SealedApplicant | Applicant = Field(
+        description="Sealed for routing and notification; in clear only in events published before sealing began."
+    )
     components: list[ComponentReceived]
     fee_vnd: int = Field(ge=0, description="Fee and charges to collect, in VND.")
     receipt_number: str = Field(description="Number of the receipt-and-appointment slip.")

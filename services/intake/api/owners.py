@@ -24,7 +24,9 @@ from .receipts import not_found, opened
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và thông tin chủ hồ sơ đã nhập."
 TOO_MANY = "Quá nhiều lượt tra cứu từ địa chỉ của bạn; vui lòng thử lại sau {seconds} giây."
 
-Owner = Annotated[str, Field(min_length=9, max_length=12, description="The owner's phone or identity number.")]
+Owner = Annotated[
+    str, Field(pattern=r"^ *[0-9]{9,12} *$", description="The owner's phone or identity number (ASCII digits).")
+]
 
 
 async def count_lookup(request: Request, intake: IntakeContext) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from services.runtime import Runtime, RuntimeDep
-from services.runtime.receipts import same_token
+from services.runtime.receipts import ReceiptToken, same_token
 from services.runtime.web import answers
 
 from .. import slip, store
@@ -15,7 +13,6 @@ from ..context import IntakeContext, IntakeDep
 from ..received import Receipt, ReceivedDossier
 
 router = APIRouter(tags=["receipts"], responses=answers(404))
-ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
 
 async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) -> Receipt:
