@@ -93,12 +93,19 @@ async def refuse(runtime: Runtime[RoutingContext], who: Official, code: str, rea
 
 
 async def approve(runtime: Runtime[RoutingContext], who: Official, code: str, title: str | None = None) -> Dossier:
-    """A leader approves the result; it goes to signing, with routing's signature on the approval."""
-    calendar, approvals = runtime.context.calendar, runtime.context.approvals
+    """A leader approves the result; it goes to signing, with routing's signature on the approval
+    and the holder's name sealed for signing (it prints it on the result)."""
+    calendar, approvals, personal = runtime.context.calendar, runtime.context.approvals, runtime.context.personal
 
     def approve_and_sign(dossier: Dossier, team: Team, now: datetime) -> list[Event]:
+        def signed(approval: DossierApproved) -> DossierApproved:
+            if dossier.applicant_name:
+                holder = personal.seal_holder(dossier.applicant_name, dossier.code)
+                approval = approval.model_copy(update={"holder": holder})
+            return approvals.sign(approval)
+
         events = dossier.approve(who, team, calendar, now, title)
-        return [approvals.sign(e) if isinstance(e, DossierApproved) else e for e in events]
+        return [signed(e) if isinstance(e, DossierApproved) else e for e in events]
 
     return await act(runtime, who, code, "approve", approve_and_sign)
 

@@ -2,7 +2,7 @@
 
 `dossier.received` travels on a topic that departments and dashboards read, yet routing
 (forms addressed to the applicant) and notification (messages) need the applicant's name,
-phone and email. Intake seals them with AES-256-GCM under the platform's personal-data
+phone and email; likewise `dossier.approved` carries the name signing prints on the result. Intake seals them with AES-256-GCM under the platform's personal-data
 key, the dossier code as associated data (a sealed block moved to another dossier does
 not open); only the services given the key open them. Each seal names its key, so a new
 key can be introduced while old seals still open with the old one.
@@ -17,7 +17,8 @@ from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from motcua_contracts import Applicant, SealedApplicant
+from motcua_contracts import Applicant, Holder, Sealed, SealedApplicant, SealedHolder
+from motcua_contracts.events import Part
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -50,25 +51,37 @@ class PersonalData:
         self.keys = {key_id(key): AESGCM(key) for key in (*older, current)}
 
     def seal(self, applicant: Applicant, dossier_code: str) -> SealedApplicant:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.current).encrypt(nonce, applicant.model_dump_json().encode(), dossier_code.encode())
-        return SealedApplicant(
-            key_id=key_id(self.current),
-            nonce=base64.b64encode(nonce).decode(),
-            ciphertext=base64.b64encode(sealed).decode(),
-        )
+        return SealedApplicant(**self._seal(applicant, dossier_code))
+
+    def seal_holder(self, name: str, dossier_code: str) -> SealedHolder:
+        """The name a result is issued to, for signing to print on it."""
+        return SealedHolder(**self._seal(Holder(name=name), dossier_code))
 
     def open(self, sealed: SealedApplicant | Applicant, dossier_code: str) -> Applicant:
         """The applicant; an event published before sealing began carries it in clear."""
         if isinstance(sealed, Applicant):
             return sealed
+        return Applicant.model_validate_json(self._open(sealed, dossier_code, "the applicant's"))
+
+    def open_holder(self, sealed: SealedHolder, dossier_code: str) -> str:
+        return Holder.model_validate_json(self._open(sealed, dossier_code, "the result holder's")).name
+
+    def _seal(self, part: Part, dossier_code: str) -> dict[str, str]:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.current).encrypt(nonce, part.model_dump_json().encode(), dossier_code.encode())
+        return {
+            "key_id": key_id(self.current),
+            "nonce": base64.b64encode(nonce).decode(),
+            "ciphertext": base64.b64encode(sealed).decode(),
+        }
+
+    def _open(self, sealed: Sealed, dossier_code: str, whose: str) -> bytes:
         aead = self.keys.get(sealed.key_id)
         if aead is None:
             raise UnreadableSeal(f"sealed with key {sealed.key_id}, which this service does not hold")
         try:
-            plain = aead.decrypt(
+            return aead.decrypt(
                 base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), dossier_code.encode()
             )
         except (InvalidTag, ValueError):
-            raise UnreadableSeal(f"the applicant's seal does not open for dossier {dossier_code}") from None
-        return Applicant.model_validate_json(plain)
+            raise UnreadableSeal(f"{whose} seal does not open for dossier {dossier_code}") from None

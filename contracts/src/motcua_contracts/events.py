@@ -34,14 +34,27 @@ class Applicant(Part):
     email: str | None = None
 
 
-class SealedApplicant(Part):
-    """The `Applicant` as JSON, sealed for the services that address the citizen (routing,
-    notification) with AES-256-GCM under the platform's personal-data key `key_id`, the
-    dossier code as associated data. Departments and dashboards see only this."""
+class Sealed(Part):
+    """Personal data as JSON, sealed with AES-256-GCM under the platform's personal-data key
+    `key_id`, the dossier code as associated data. Departments and dashboards see only this."""
 
     key_id: str = Field(examples=["3f9a1c0b7d2e"])
     nonce: str = Field(description="96-bit nonce, base64.")
     ciphertext: str = Field(description="Ciphertext with its 128-bit tag, base64.")
+
+
+class SealedApplicant(Sealed):
+    """The `Applicant`, sealed for the services that address the citizen (routing, notification)."""
+
+
+class Holder(Part):
+    """Whom a result is issued to, as the result document names them: what a `SealedHolder` holds."""
+
+    name: str = Field(examples=["Nguyễn Văn An"])
+
+
+class SealedHolder(Sealed):
+    """The `Holder`, sealed for signing, which prints the name on the result document."""
 
 
 class ComponentReceived(Part):
@@ -163,6 +176,15 @@ class DossierApproved(Event):
     competent_unit: str = Field(examples=["H40.101"])
     approved_by: str = Field(description="The approving leader, as they sign.", examples=["Nguyễn Văn Minh"])
     result_title: str
+    approver_id: str | None = Field(
+        default=None,
+        description="The approving leader's official id: the result is signed with their personal certificate, by them.",
+        examples=["h40101.chutich"],
+    )
+    procedure_code: str | None = Field(default=None, examples=["1.001193"])
+    procedure_name: str | None = Field(default=None, examples=["Đăng ký khai sinh"])
+    field: str | None = Field(default=None, examples=["Hộ tịch"])
+    holder: SealedHolder | None = Field(default=None, description="Whom the result is issued to, sealed for signing.")
     routing_signature: str | None = Field(
         default=None,
         description=(
@@ -296,14 +318,18 @@ class DossierCompleted(Event):
 
 @event("result.signed", SIGNING)
 class ResultSigned(Event):
-    """The result document carries the competent agency's digital signature."""
+    """The result document (PDF) carries the approving leader's signature and the competent
+    unit's seal: PAdES baseline B-LT, each with a timestamp, verifiable by anyone."""
 
     result_code: str
-    document_sha256: str
-    signature: str = Field(description="Base64 signature over the document bytes.")
-    algorithm: str = Field(examples=["ECDSA-P256-SHA256"])
-    key_id: str
-    signed_at: datetime
+    document_sha256: str = Field(description="SHA-256 (hex) of the signed PDF as stored and served.")
+    signature: str = Field(description="Base64 of the leader's signature value (the CMS SignerInfo's).")
+    algorithm: str = Field(examples=["PAdES-B-LT"], description="The signature format and level.")
+    key_id: str = Field(description="SHA-256 (hex, first 16 digits) of the leader's certificate.")
+    signed_at: datetime = Field(description="The leader's signature time, from the timestamp authority.")
+    signed_by: str | None = Field(default=None, description="The leader, as their certificate names them.")
+    sealed_by: str | None = Field(default=None, description="The unit whose organisation certificate sealed it.")
+    verify_url: str | None = Field(default=None, description="Public verification page (the QR code on the paper).")
 
 
 # --- notification (thông báo) ----------------------------------------------------

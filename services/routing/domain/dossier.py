@@ -109,7 +109,14 @@ class Dossier(DossierProgress):
         competent = self.units.get("competent") or self.holder_unit or who.unit
         events.append(
             DossierApproved(
-                dossier_code=self.code, competent_unit=competent, approved_by=who.signature, result_title=title
+                dossier_code=self.code,
+                competent_unit=competent,
+                approved_by=who.signature,
+                approver_id=who.id,
+                result_title=title,
+                procedure_code=self.procedure_code,
+                procedure_name=self.procedure_name,
+                field=self.field,
             )
         )
         return events + self._enter(step_index(self.steps, "sign"), team, calendar, now)
