@@ -14,6 +14,8 @@ from fpdf import FPDF
 
 from .clock import local
 
+MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+
 
 def when(moment: datetime) -> str:
     """ "17 giờ 00, ngày 26/11/2026" in Vietnam time."""
@@ -21,20 +23,35 @@ def when(moment: datetime) -> str:
     return f"{moment:%H} giờ {moment:%M}, ngày {moment:%d/%m/%Y}"
 
 
+def written_date(moment: datetime) -> str:
+    """ "ngày 05 tháng 3 năm 2026" in Vietnam time, as an official document dates itself: the
+    Decree on clerical work (30/2020/NĐ-CP) pads days below 10 and the months 1 and 2 with a zero,
+    so the date cannot be altered by adding a digit."""
+    moment = local(moment)
+    month = f"{moment.month:02d}" if moment.month < 3 else str(moment.month)
+    return f"ngày {moment.day:02d} tháng {month} năm {moment.year}"
+
+
+def unicode_pdf(pdf: FPDF, title: str, font: Path, bold_font: Path) -> FPDF:
+    """`pdf` made ready for Vietnamese: the Unicode fonts embedded as family "body", the metadata set."""
+    pdf.set_title(title)
+    pdf.set_creator("motcua")
+    pdf.set_lang("vi")
+    pdf.add_font("body", "", str(font))
+    pdf.add_font("body", "B", str(bold_font))
+    return pdf
+
+
 class Form:
     """An A4 form of the one-stop set: the unit and national motto on top, then lines of text."""
 
     def __init__(self, title: str, unit_name: str, font: Path, bold_font: Path) -> None:
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_title(title)
-        self.pdf.set_creator("motcua")
-        self.pdf.add_font("body", "", str(font))
-        self.pdf.add_font("body", "B", str(bold_font))
+        self.pdf = unicode_pdf(FPDF(format="A4"), title, font, bold_font)
         self.pdf.add_page()
         self.pdf.set_margins(20, 15, 20)
         self.line(unit_name.upper(), 11, "B", "C")
-        self.line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 11, "B", "C")
-        self.line("Độc lập - Tự do - Hạnh phúc", 11, "", "C")
+        self.line(MOTTO[0], 11, "B", "C")
+        self.line(MOTTO[1], 11, "", "C")
         self.pdf.ln(4)
         self.line(title.upper(), 14, "B", "C", 8)
 
@@ -55,3 +72,38 @@ def qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
         for col, dark in enumerate(cells):
             if dark:
                 pdf.rect(x + col * module, y + row * module, module, module, style="F")
+
+
+def letterhead(pdf: FPDF, issuer: list[str], number: str, dated: str, split: float) -> float:
+    """The two-column head of an official document (Decree 30/2020/NĐ-CP): on the left the issuing
+    authority's name and the document's number, on the right the national motto and the place and
+    date of issue, each name underlined with a short rule. Draws from the current position across
+    the page's margins, split into columns at `split` mm; returns where the taller column ends."""
+    top, left, right = pdf.get_y(), pdf.l_margin, pdf.w - pdf.r_margin
+    issuer_lines = [(line, 11, "B") for line in issuer]
+    left_end = _column(pdf, left, split - left, top, issuer_lines, 0.4, (number, 10.5, ""))
+    motto = [(MOTTO[0], 10.5, "B"), (MOTTO[1], 11, "B")]
+    right_end = _column(pdf, split, right - split, top, motto, 1.0, (dated, 10.5, ""))
+    return max(left_end, right_end)
+
+
+Line = tuple[str, float, str]  # text, size, style
+
+
+def _column(pdf: FPDF, x: float, width: float, y: float, name: list[Line], rule_share: float, after: Line) -> float:
+    """Centred lines: `name` (a line a little too long set smaller rather than broken), a rule under it
+    (`rule_share` of its last line), then `after`."""
+    pdf.set_xy(x, y)
+    for text, size, style in name:
+        pdf.set_font("body", style, size)
+        while pdf.get_string_width(text) > width - 2 * pdf.c_margin and pdf.font_size_pt > 0.85 * size:
+            pdf.set_font_size(pdf.font_size_pt - 0.25)
+        pdf.multi_cell(width, 5.2, text, align="C", new_x="LEFT", new_y="NEXT")
+    rule = min(pdf.get_string_width(name[-1][0]), width) * rule_share
+    pdf.set_line_width(0.3)
+    pdf.line(x + (width - rule) / 2, pdf.get_y() + 0.8, x + (width + rule) / 2, pdf.get_y() + 0.8)
+    pdf.set_xy(x, pdf.get_y() + 3.5)
+    text, size, style = after
+    pdf.set_font("body", style, size)
+    pdf.multi_cell(width, 5.2, text, align="C", new_x="LEFT", new_y="NEXT")
+    return pdf.get_y()
