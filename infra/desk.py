@@ -28,6 +28,7 @@ from .casework import (
 )
 from .citizens import resubmit
 from .platform_api import PlatformApi, Tally, detail_of
+from .signing_desk import SigningDesk
 from .staffing import PROVINCE_ADMIN, SECOND_PROVINCE_ADMIN, Roster
 
 LOOK_AGAIN_S, LOOK_AGAIN_CAP_S = 0.25, 5.0  # pauses between looks at a dossier that waits for something
@@ -58,6 +59,7 @@ class Desk:
         self.workflows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.catalogue: dict[str, list[str]] = {}
         self.locks: defaultdict[Any, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.signing = SigningDesk(api, tally, options.patience)
 
     async def work(self, case: Case) -> None:
         """Make the moves the dossier's current step calls for until none is left."""
@@ -87,6 +89,7 @@ class Desk:
         elif move.act == "approve":
             if await self.when_ready(case, move, official, "approval", BEFORE_APPROVAL):
                 self.tally.approvals_waited += 1
+            self.signing.approved(official, case.code)  # the approving leader signs the result
         elif move.act == "return":
             await self.post(case, official, "return")
         elif move.act == "refuse":

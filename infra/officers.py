@@ -90,11 +90,16 @@ class Endpoints:
     intake: str
     issuer: str
     kafka: Mapping[str, str]  # the read-only user's connection (departments and dashboards read the same)
+    signing: str = "http://127.0.0.1:8005"
 
     @classmethod
     def of(cls, stack: Stack) -> Endpoints:
         return cls(
-            stack.service_url("routing"), stack.service_url("intake"), stack.issuer_url, stack.kafka_client("reader")
+            stack.service_url("routing"),
+            stack.service_url("intake"),
+            stack.issuer_url,
+            stack.kafka_client("reader"),
+            stack.service_url("signing"),
         )
 
 
@@ -110,7 +115,14 @@ class Officers:
             timeout=30, transport=transport, limits=httpx.Limits(max_connections=options.connections)
         )
         self.tally = Tally()
-        api = PlatformApi(self.client, endpoints.routing, endpoints.intake, endpoints.issuer, options.connections)
+        api = PlatformApi(
+            self.client,
+            endpoints.routing,
+            endpoints.intake,
+            endpoints.issuer,
+            options.connections,
+            signing_url=endpoints.signing,
+        )
         self.roster = Roster(api, options.admin, options.confirming_admin)
         self.desk = Desk(api, self.roster, self.tally, options)
         self.cases: dict[str, Case] = {}
@@ -138,6 +150,7 @@ class Officers:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.desk.signing.close()
         await self.client.aclose()
 
     async def __aenter__(self) -> Officers:

@@ -85,10 +85,12 @@ class PlatformApi:
         in_flight: int = 16,
         clock: Callable[[], float] = time.monotonic,
         patience: float = UNAVAILABLE_PATIENCE_S,
+        signing_url: str = "http://127.0.0.1:8005",
     ) -> None:
         self.client = client
         self.patience = patience
         self.routing_url, self.intake_url, self.issuer_url = routing_url, intake_url, issuer_url
+        self.signing_url = signing_url
         self.in_flight = asyncio.Semaphore(in_flight)
         self.clock = clock
         self.tokens: dict[str, tuple[str, float]] = {}  # official → (access token, expires at)
@@ -98,9 +100,18 @@ class PlatformApi:
         self, official: str, method: str, path: str, json: Any = None, params: dict[str, str] | None = None
     ) -> httpx.Response:
         """Call routing's officer API as `official`; a refused token is renewed once."""
+        return await self.as_official(official, method, self.routing_url + path, json, params)
+
+    async def signing(self, official: str, method: str, path: str, json: Any = None) -> httpx.Response:
+        """Call signing's API as `official` (a leader signing the results they approved)."""
+        return await self.as_official(official, method, self.signing_url + path, json)
+
+    async def as_official(
+        self, official: str, method: str, url: str, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         for renewed in (False, True):
             headers = {"Authorization": f"Bearer {await self.token(official, renew=renewed)}"}
-            response = await self.send(method, self.routing_url + path, json=json, params=params, headers=headers)
+            response = await self.send(method, url, json=json, params=params, headers=headers)
             if response.status_code != 401:
                 break
         return response

@@ -28,6 +28,7 @@ from pymongo import MongoClient
 
 from services.runtime.approvals import public_key_path, write_key_pair
 
+from . import pki
 from .kafka_access import admin_client, provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +37,10 @@ KAFKA_LIB = KAFKA_DIR / "target" / "lib"
 INFRA = ("kafka", "mongodb")
 ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py)
 GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
+CA = "ca"  # the development certificate authority: CRLs and OCSP (infra/ca.py)
+TSA = "tsa"  # the development timestamp authority, RFC 3161 (infra/tsa.py)
 # Outside parties: each its own process speaking the real protocol, managed like a service.
-OUTSIDE = (ISSUER, GATEWAY)
+OUTSIDE = (ISSUER, GATEWAY, CA, TSA)
 LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
@@ -45,6 +48,7 @@ KAFKA_OPERATORS = ("admin", "controller")
 KAFKA_SECURED = "kafka-secured"  # marks broker data formatted with its administrator's SCRAM user
 MONGODB_PROVISIONED = "mongodb-provisioned"  # marks a storage whose administrator exists
 APPROVAL_KEY = "approval-key.pem"  # routing signs approvals with it (signing checks with its public part)
+PKI_PINS = ("ca_pin", "ca_so_pin", "signing_pin", "signing_so_pin")  # the development PKI's tokens
 
 
 class StackError(RuntimeError):
@@ -115,6 +119,18 @@ class Stack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
+    @property
+    def ca_url(self) -> str:
+        return f"http://127.0.0.1:{self.first_service_port + 10}"
+
+    @property
+    def tsa_url(self) -> str:
+        return f"http://127.0.0.1:{self.first_service_port + 11}/tsa"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data / "pki"
+
     def secrets(self) -> dict[str, str]:
         """This stack's secrets, made once and kept under `.data/<stack>/` (never the
         well-known development values: a local stack is reachable by whoever shares the host).
@@ -126,6 +142,7 @@ class Stack:
             "identity_hash_key",
             "receipt_token_key",
             "personal_data_key",
+            *PKI_PINS,
             *(f"kafka.{p}" for p in (*KAFKA_OPERATORS, *principals())),
             *(f"mongodb.{user}" for user in ("admin", *SERVICES)),
         ]
@@ -339,10 +356,16 @@ class Stack:
             },
             "notification": {"MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"]},
             "signing": {
-                "MOTCUA_SIGNING_KEY_FILE": str(keys / "signing-key.pem"),
                 "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # results open with the receipt's token
                 "MOTCUA_OIDC_ISSUER": self.issuer_url,  # or an official's
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],  # opens the holder's name
+                "MOTCUA_PKCS11_PIN": shared["signing_pin"],
+                "MOTCUA_CA_CERTIFICATES_FILE": str(self.pki_dir / "issuing-ca.pem"),
+                "MOTCUA_TRUST_ROOTS_FILE": str(self.pki_dir / "root-ca.pem"),
+                "MOTCUA_TSA_URL": self.tsa_url,
+                "MOTCUA_PUBLIC_URL": self.service_url("signing"),
+                **pki.softhsm_env(self.pki_dir),
             },
         }
         return {
@@ -359,10 +382,31 @@ class Stack:
         }
 
     def make_keys(self) -> None:
-        """Routing's approval key pair, made once before the services start (signing needs its
-        public part from the start)."""
+        """Routing's approval key pair, and the development PKI (its keys in SoftHSM2 tokens): made
+        on the first start, completed on later ones (a new leader in the officials' file gets a
+        certificate), before the services start."""
         if not (self.data / "keys" / APPROVAL_KEY).exists():
             write_key_pair(self.data / "keys" / APPROVAL_KEY)
+        self.pki("init", "--ca-url", self.ca_url, "--tsa-url", self.tsa_url)
+
+    def pki(self, *arguments: str) -> str:
+        """`python -m infra.pki` on this stack's PKI, in its own process (a process loads one
+        SoftHSM2 configuration for good): `init`, `issue`, `revoke`, `list`."""
+        pins = self.secrets()
+        env = {
+            **os.environ,
+            "MOTCUA_PKI_DIR": str(self.pki_dir),
+            **{f"MOTCUA_{name.upper()}": pins[name] for name in PKI_PINS},
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "infra.pki", "--dir", str(self.pki_dir), *arguments],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if run.returncode != 0:
+            raise StackError(f"infra.pki {arguments[0]} failed:\n{run.stdout}{run.stderr}")
+        return run.stdout
 
     def start_service(self, service: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
         """Start a service process; replicas beyond the first join the same consumer group.
@@ -411,11 +455,23 @@ class Stack:
             "MOTCUA_GATEWAY_IPN_URL": f"{self.service_url('payment')}/payments/ipn",
         }
 
+    def trust_env(self, port: int) -> dict[str, str]:
+        """The CA's and the TSA's environment: their PKI, its token's PIN, their port."""
+        return {
+            "MOTCUA_HTTP_PORT": str(port),
+            "MOTCUA_PKI_DIR": str(self.pki_dir),
+            "MOTCUA_CA_PIN": self.secrets()["ca_pin"],
+            **pki.softhsm_env(self.pki_dir),
+        }
+
     def start_outside_parties(self) -> None:
-        """Start the development issuer and the sandbox payment gateway (never in a deployment)."""
+        """Start the development issuer, the sandbox payment gateway, the CA and the timestamp
+        authority (never in a deployment)."""
         commands = {
             ISSUER: ([sys.executable, "-m", "infra.issuer"], self.issuer_env()),
             GATEWAY: ([sys.executable, "-m", "infra.gateway"], self.gateway_env()),
+            CA: ([sys.executable, "-m", "infra.ca"], self.trust_env(self.first_service_port + 10)),
+            TSA: ([sys.executable, "-m", "infra.tsa"], self.trust_env(self.first_service_port + 11)),
         }
         for process, (command, env) in commands.items():
             if not self.pid(process):
@@ -424,6 +480,8 @@ class Stack:
     def wait_outside_parties_ready(self, timeout: float = 30) -> None:
         self._wait_ready(ISSUER, self.issuer_url, timeout)
         self._wait_ready(GATEWAY, self.gateway_url, timeout)
+        self._wait_ready(CA, self.ca_url, timeout)
+        self._wait_ready(TSA, self.tsa_url.removesuffix("/tsa"), timeout)
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:

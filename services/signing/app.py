@@ -1,12 +1,13 @@
-"""Signing (ký số): signs approved results with the competent agency's key."""
+"""Signing (ký số): each approved result becomes a PDF that its leader signs and its unit seals."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from motcua_contracts import DossierApproved, ResultSigned
+import httpx
+from motcua_contracts import DossierApproved
 
-from services.runtime import Service, Tx, utcnow
+from services.runtime import Service, Tx
 from services.runtime.auth import TokenVerifier
 
 from . import domain, store
@@ -16,42 +17,41 @@ from .settings import SigningSettings
 
 
 async def on_dossier_approved(event: DossierApproved, tx: Tx, signing: Signing) -> None:
+    """Keep the approved result, waiting for its leader's signature (nothing is signed without them)."""
     signing.approvals.check(event)  # a forged or altered approval is dead-lettered, never signed
-    code = domain.result_code(event.dossier_code)
-    signed_at = utcnow()
-    document = domain.result_document(event.dossier_code, code, event.result_title, event.competent_unit, signed_at)
-    signature = domain.sign(document, signing.key)
-    store.save_signature(
+    assert tx.cause is not None
+    holder = signing.personal.open_holder(event.holder, event.dossier_code) if event.holder else None
+    store.add_result(
         tx,
         {
-            "_id": code,
+            "_id": domain.result_code(event.dossier_code),
             "dossier_code": event.dossier_code,
-            "document": document,
-            "signature": signature,
-            "algorithm": domain.ALGORITHM,
-            "key_id": domain.key_id(signing.key),
-            "signed_at": signed_at,
+            "commune": tx.cause.commune,
+            "state": store.AWAITING,
+            "unit": event.competent_unit,
+            "approver_id": event.approver_id,
+            "approved_by": event.approved_by,
+            "approved_at": tx.cause.time,
+            "title": event.result_title,
+            "procedure_code": event.procedure_code,
+            "procedure_name": event.procedure_name,
+            "field": event.field,
+            "holder": holder or domain.UNNAMED_HOLDER,
         },
     )
-    tx.emit(
-        ResultSigned(
-            dossier_code=event.dossier_code,
-            result_code=code,
-            document_sha256=domain.sha256(document),
-            signature=signature,
-            algorithm=domain.ALGORITHM,
-            key_id=domain.key_id(signing.key),
-            signed_at=signed_at,
-        )
-    )
 
 
-def create(settings: SigningSettings | None = None, verifier: TokenVerifier | None = None) -> Service[Signing]:
-    """Signing as a service; tests may pass their own verifier of officials' tokens."""
+def create(
+    settings: SigningSettings | None = None,
+    verifier: TokenVerifier | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Service[Signing]:
+    """Signing as a service; tests may pass their own verifier of officials' tokens and a
+    transport that reaches the CA and the timestamp authority in process."""
     return Service(
         "signing",
         settings or SigningSettings(),
         handlers={DossierApproved: on_dossier_approved},
         routers=[router],
-        context=partial(start, verifier=verifier),
+        context=partial(start, verifier=verifier, transport=transport),
     )

@@ -61,6 +61,17 @@ class Officer:
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
             timeout=30,
         )
+        self.signing_url = stack.service_url("signing")
+
+    async def sign(self, code: str) -> dict[str, Any]:
+        """Sign the dossier's result, once signing has learnt of the approval."""
+        response = await eventually(
+            lambda: self.client.post(f"{self.signing_url}/signatures", json={"results": [f"{code}-KQ1"]}),
+            lambda r: r.status_code == 200 and not r.json()["refused"],
+            60,
+        )
+        assert response.status_code == 200 and response.json()["signed"], response.text
+        return response.json()
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.client.get(path, params=params)
@@ -166,6 +177,7 @@ async def test_officers_take_a_commune_dossier_from_receipt_to_result(stack: Sta
     approved = await leader.post(f"/dossiers/{code}/approval")
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "signing" and approved.json()["waiting_for"] == ["signature"]
+    await leader.sign(code)  # the leader's own signature, then the unit's seal
 
     returning = await reception.at_step(code, "return")  # the signature arrived as an event
     assert returning["status"] == "resolved" and returning["holder"] is None
@@ -267,6 +279,7 @@ async def test_inter_agency_dossier_goes_to_the_department_and_back(stack: Stack
     await wait_until(lambda: routing_state(stack, code).get("fee_settled"), "the land fee to be paid")
     await wait_until(lambda: routing_state(stack, code).get("digitised"), "digitisation")
     assert (await team["vpdkdd.giamdoc"].post(f"/dossiers/{code}/approval")).status_code == 200
+    await team["vpdkdd.giamdoc"].sign(code)
     back = await reception.at_step(code, "return")
     assert back["holder_unit"] == "H40.101"
     assert (await reception.post(f"/dossiers/{code}/return")).status_code == 200

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, date, datetime
 
-import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from motcua_contracts import DossierCompleted, DossierReceived, PaymentRequested
 
 from services.intake import domain as intake
@@ -62,14 +57,11 @@ def test_gateway_checksum_verifies_and_detects_tampering() -> None:
     assert not _callback(checksum="ế" * 64).verify("s3cret")  # not even hex: refused, no crash
 
 
-def test_result_signature_verifies_with_the_public_key_only() -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    document = signing.result_document("C-1", "C-1-KQ1", "Kết quả", "H40.101", datetime(2026, 11, 23, tzinfo=UTC))
-    signature = signing.sign(document, key)
-    key.public_key().verify(base64.b64decode(signature), document, ec.ECDSA(hashes.SHA256()))
-    with pytest.raises(InvalidSignature):
-        key.public_key().verify(base64.b64decode(signature), document + b" ", ec.ECDSA(hashes.SHA256()))
+def test_result_codes_name_their_dossier() -> None:
     assert signing.result_code("C-1", 2) == "C-1-KQ2"
+    assert signing.dossier_of("H40.101-261124-0001-KQ1") == "H40.101-261124-0001"
+    assert signing.dossier_of("H40.101-261124-0001") is None
+    assert signing.dossier_of("X-KQ1a") is None
 
 
 def test_stats_counts_online_channels_and_outcomes() -> None:
