@@ -112,31 +112,21 @@ async def plain_pyhanko(pdfs: list[bytes], directory: Path, tsa_url: str) -> tup
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+    from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko_certvalidator import ValidationContext
 
     from services.signing import appearance
 
-    session = open_pkcs11_session(pki.MODULE, token_label=pki.SIGNING_TOKEN, user_pin=SIGNING_PIN)
+    session = open_pkcs11_session(pki.MODULE, token_criteria=TokenCriteria(label=pki.SIGNING_TOKEN), user_pin=SIGNING_PIN)
     issuing = load_cert_from_pemder(str(directory / "issuing-ca.pem"))
     root = load_cert_from_pemder(str(directory / "root-ca.pem"))
-    leader = PKCS11Signer(
-        session,
-        key_label=pki.official_label(LEADER.id),
-        cert_label=pki.official_label(LEADER.id),
-        other_certs_to_pull=(),
-        bulk_fetch=False,
+    # SoftHSM2 has no CKM_ECDSA_SHA256: pyHanko hashes and the token signs the digest (use_raw_mechanism)
+    leader, seal = (
+        PKCS11Signer(session, cert_label=label, key_label=label, ca_chain=[issuing], use_raw_mechanism=True)
+        for label in (pki.official_label(LEADER.id), pki.unit_label(UNIT.code))
     )
-    seal = PKCS11Signer(
-        session,
-        key_label=pki.unit_label(UNIT.code),
-        cert_label=pki.unit_label(UNIT.code),
-        other_certs_to_pull=(),
-        bulk_fetch=False,
-    )
-    for signer in (leader, seal):
-        signer._cert_registry.register(issuing)
     font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     leader_style, seal_style = appearance.leader_style(font), appearance.seal_style(UNIT.name, font)
     out, latencies = [], []

@@ -16,6 +16,7 @@ and copied.
 from __future__ import annotations
 
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -23,6 +24,7 @@ from io import BytesIO
 from pathlib import Path
 
 from fontTools import subset, ttLib
+from PIL import Image
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.generic import pdf_name
@@ -86,12 +88,59 @@ def seal_style(unit_name: str, font: Path) -> StaticStampStyle:
     made once per unit and cached; the thin style around it is new each time, because pyHanko binds an
     image to the one document it is being written into."""
     return StaticStampStyle(
-        background=PdfImage(seal_image(unit_name, Path(font))),
+        background=_SealImage(seal_image(unit_name, Path(font))),
         background_opacity=1.0,
         background_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID
         ),
         border_width=0,
+    )
+
+
+class _SealImage(PdfImage):
+    """The seal as an image XObject whose compressed pixels are made once per seal: pyHanko's
+    `PdfImage` compresses them again for every document (milliseconds each, in every signature)."""
+
+    @property
+    def image_ref(self) -> generic.IndirectObject:
+        writer = self.writer
+        assert writer is not None
+        if self._image_ref is None or self._image_ref.get_pdf_handler() is not writer:
+            colour, alpha = _compressed(self.image)
+            mask = writer.add_object(_image_stream(self.image.size, "/DeviceGray", alpha))
+            image = _image_stream(self.image.size, "/DeviceRGB", colour)
+            image[pdf_name("/SMask")] = mask
+            self._image_ref = writer.add_object(image)
+        return self._image_ref
+
+
+_COMPRESSED: dict[int, tuple[Image.Image, bytes, bytes]] = {}
+
+
+def _compressed(image: Image.Image) -> tuple[bytes, bytes]:
+    """The RGBA image's colour and alpha planes, Flate-compressed; kept per image (the seals are
+    drawn once per unit and kept, so the same image object comes back)."""
+    kept = _COMPRESSED.get(id(image))
+    if kept is None or kept[0] is not image:
+        kept = (image, zlib.compress(image.convert("RGB").tobytes()), zlib.compress(image.getchannel("A").tobytes()))
+        if len(_COMPRESSED) > 256:
+            _COMPRESSED.clear()
+        _COMPRESSED[id(image)] = kept
+    return kept[1], kept[2]
+
+
+def _image_stream(size: tuple[int, int], colours: str, data: bytes) -> generic.StreamObject:
+    return generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Image"),
+            pdf_name("/Width"): generic.NumberObject(size[0]),
+            pdf_name("/Height"): generic.NumberObject(size[1]),
+            pdf_name("/ColorSpace"): pdf_name(colours),
+            pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+            pdf_name("/Filter"): pdf_name("/FlateDecode"),
+        },
+        encoded_data=data,
     )
 
 
@@ -132,6 +181,34 @@ def _font_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
+@lru_cache(maxsize=8)
+def _parsed(path: str) -> ttLib.TTFont:
+    """The font, parsed once per process (read only: subsets are made from fresh copies)."""
+    return ttLib.TTFont(BytesIO(_font_bytes(path)))
+
+
+@lru_cache(maxsize=8)
+def _digit_glyphs(path: str) -> tuple[int, ...]:
+    """Digits and the time's punctuation: in every signing time, so in every subset."""
+    font = _parsed(path)
+    cmap = font.getBestCmap()
+    return tuple(font.getGlyphID(cmap[ord(c)]) for c in "0123456789:/+-. " if ord(c) in cmap)
+
+
+@lru_cache(maxsize=256)
+def _subset_program(path: str, gids: tuple[int, ...]) -> bytes:
+    """The font subset to `gids` (ids kept, as content streams name them), Flate-compressed."""
+    font = ttLib.TTFont(BytesIO(_font_bytes(path)))
+    options = subset.Options(retain_gids=True, layout_closure=False, notdef_outline=True)
+    options.drop_tables += ["GPOS", "GSUB", "GDEF", "FFTM"]  # no shaping here; FFTM: an editor's timestamp
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(gids=list(gids) or [0])
+    subsetter.subset(font)
+    program = BytesIO()
+    font.save(program)
+    return zlib.compress(program.getvalue())
+
+
 class UnicodeFont(FontEngine):
     """A TrueType font embedded as a CID font keyed by glyph id (Identity-H), subset to the glyphs used.
 
@@ -139,7 +216,8 @@ class UnicodeFont(FontEngine):
     text is normalised to NFC first, so a decomposed "ệ" finds its precomposed glyph."""
 
     def __init__(self, writer: BasePdfFileWriter, path: str, obj_stream: object = None) -> None:
-        self.tt = ttLib.TTFont(BytesIO(_font_bytes(path)))
+        self.path = path
+        self.tt = _parsed(path)
         self.ps_name = (self.tt["name"].getDebugName(6) or Path(path).stem).replace(" ", "")
         super().__init__(writer, self.ps_name, embedded_subset=True, obj_stream=obj_stream)
         self.cmap = self.tt.getBestCmap()
@@ -173,15 +251,12 @@ class UnicodeFont(FontEngine):
             return
         self.written = True
         writer, name = self.writer, f"{self.subset_prefix}+{self.ps_name}"
-        options = subset.Options(retain_gids=True, layout_closure=False, notdef_outline=True)
-        options.drop_tables += ["GPOS", "GSUB", "GDEF", "FFTM"]  # no shaping here; FFTM: an editor's timestamp
-        subsetter = subset.Subsetter(options=options)
-        subsetter.populate(gids=sorted(self.used) or [0])
-        subsetter.subset(self.tt)
-        program = BytesIO()
-        self.tt.save(program)
-        font_file = generic.StreamObject(stream_data=program.getvalue())
-        font_file.compress()
+        # every signature of a leader uses nearly the same glyphs (their name, the labels, digits):
+        # the subset is made once per glyph set, not once per signature (it is most of the work)
+        gids = tuple(sorted(set(self.used) | set(_digit_glyphs(self.path))))
+        font_file = generic.StreamObject(
+            {pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=_subset_program(self.path, gids)
+        )
         descendant = generic.DictionaryObject(
             {
                 pdf_name("/Type"): pdf_name("/Font"),

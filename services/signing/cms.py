@@ -14,6 +14,7 @@ and poppler in the tests.
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 
 from asn1crypto import algos, cms
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
@@ -27,6 +28,8 @@ DIGEST = "sha256"
 SIGNATURE_ALGORITHM = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
 DIGEST_ALGORITHM = algos.DigestAlgorithm({"algorithm": DIGEST})
 SIGNATURE_TIMESTAMP = "signature_time_stamp_token"
+# the signature value the signer made last in this task (pyHanko's PdfSigner does not hand it back)
+LAST_SIGNATURE: ContextVar[bytes | None] = ContextVar("last_signature", default=None)
 
 
 class PreparedSigner(Signer):
@@ -84,6 +87,8 @@ class PreparedSigner(Signer):
         encoded = b"".join(sorted([*self.constant_attributes, digest]))
         signed_attributes = cms.CMSAttributes.load(_der(0x31, encoded))
         signature = await self.async_sign_raw(signed_attributes.dump(), DIGEST, dry_run)
+        if not dry_run:
+            LAST_SIGNATURE.set(signature)
         signer_info: dict[str, object] = {
             "version": "v1",
             "sid": self.sid,

@@ -13,6 +13,7 @@ from datetime import datetime
 from io import BytesIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.timestamps import TimeStamper
@@ -21,7 +22,7 @@ from pyhanko.stamp import BaseStampStyle
 
 from services.runtime.clock import local
 
-from .cms import PreparedSigner
+from .cms import LAST_SIGNATURE, PreparedSigner
 from .revocation import ValidationData
 
 SIGNATURE_BYTES = 12 * 1024  # reserved for each CMS: two certificates, the timestamp token with its own
@@ -80,18 +81,14 @@ async def _sign(
         stamp_style=mark.style,
         new_field_spec=SigFieldSpec(mark.field, on_page=page, box=mark.box),
     )
+    LAST_SIGNATURE.set(None)
     when = local(signed_at).strftime("%d/%m/%Y %H:%M:%S %z")
     output = await signer.async_sign_pdf(
         IncrementalPdfFileWriter(BytesIO(document)),
         bytes_reserved=SIGNATURE_BYTES,
         appearance_text_params={"signer": mark.signer.signatory.name, "ts": f"{when[:-2]}:{when[-2:]}"},
     )
-    signed = output.getvalue()
-    return signed, _last_signature(signed)
-
-
-def _last_signature(document: bytes) -> bytes:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    embedded = PdfFileReader(BytesIO(document)).embedded_signatures[-1]
-    return embedded.signer_info["signature"].native
+    signature = LAST_SIGNATURE.get()
+    if signature is None:  # pyHanko signed in another task: read it from the document
+        signature = PdfFileReader(BytesIO(output.getvalue())).embedded_signatures[-1].signer_info["signature"].native
+    return output.getvalue(), signature
