@@ -61,6 +61,28 @@ async def sign(body: SigningRequest, request: Request, runtime: RuntimeDep, sign
     return {"signed": outcome.signed, "already_signed": outcome.already_signed, "refused": outcome.refused}
 
 
+PDF_BODY = {"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.post(
+    "/scans/signature",
+    responses=answers(400, 401, 403, 409, 413, 415, 503) | {200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+    openapi_extra=PDF_BODY,
+)
+async def sign_scan(request: Request, runtime: RuntimeDep, signing: SigningDep) -> Response:
+    """The signed-in officer signs the electronic copy of a paper component they scanned (the PDF
+    in the body): their personal certificate, PAdES B-LT, an invisible signature. Answers the
+    signed PDF. 409 if the CA never issued them a certificate, 403 if it is revoked."""
+    official = await _official(request, signing)
+    document = await _pdf_body(request, signing)
+    try:
+        signed = await signatures.sign_scan(runtime, official, document)
+    except signatures.Refusal as refusal:
+        raise HTTPException(refusal.status, str(refusal)) from None
+    return Response(signed, media_type="application/pdf")
+
+
 @router.get(
     "/results/{result_code}",
     responses=answers(401, 404, 503) | {200: {"content": {"application/pdf": {}}}},
@@ -115,23 +137,24 @@ async def registered(result_code: str, runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/verification",
-    responses=answers(400, 413, 415),
-    openapi_extra={"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
-)
+@router.post("/verification", responses=answers(400, 413, 415), openapi_extra=PDF_BODY)
 async def verify(request: Request, signing: SigningDep) -> dict[str, Any]:
     """Check a signed PDF (the request body, `Content-Type: application/pdf`): each signature's
     signer, time, integrity, trust and certificate status now. 400 if it is not a readable PDF."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
-        raise HTTPException(415, "send the PDF as the request body with Content-Type: application/pdf")
-    document = await request.body()
-    if len(document) > signing.settings.max_verification_bytes:
-        raise HTTPException(413, "the PDF is larger than this service checks")
+    document = await _pdf_body(request, signing)
     try:
         return await verification.verify(document, signing.roots, signing.chain, signing.checker)
     except verification.Unreadable as unreadable:
         raise HTTPException(400, str(unreadable)) from None
+
+
+async def _pdf_body(request: Request, signing: Signing) -> bytes:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
+        raise HTTPException(415, "send the PDF as the request body with Content-Type: application/pdf")
+    document = await request.body()
+    if len(document) > signing.settings.max_verification_bytes:
+        raise HTTPException(413, "the PDF is larger than this service takes")
+    return document
 
 
 async def _official(request: Request, signing: Signing) -> str:

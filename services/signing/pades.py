@@ -31,11 +31,12 @@ LEVEL = "PAdES-B-LT"
 
 @dataclass(frozen=True)
 class Mark:
-    """One visible signature: the field, where it goes, how it looks, how the signer is named."""
+    """One signature: the field, where it shows and how it looks (none: an invisible signature),
+    who signs, and why."""
 
     field: str
-    box: tuple[float, float, float, float]
-    style: BaseStampStyle
+    box: tuple[float, float, float, float] | None
+    style: BaseStampStyle | None
     signer: PreparedSigner
     reason: str
 
@@ -52,16 +53,25 @@ async def sign_result(
     document: bytes, leader: Mark, seal: Mark, timestamper: TimeStamper, validation: ValidationData, page: int
 ) -> Signed:
     """The leader's signature, the seal, then one DSS revision with the batch's validation data."""
+    return await sign_document(document, [leader, seal], timestamper, validation, page)
+
+
+async def sign_document(
+    document: bytes, marks: list[Mark], timestamper: TimeStamper, validation: ValidationData, page: int
+) -> Signed:
+    """Each mark's signature in turn (B-T), then one DSS revision with the validation data (B-LT)."""
     signed_at = datetime.now().astimezone()
-    first, leader_signature = await _sign(document, leader, timestamper, page, signed_at)
-    second, _ = await _sign(first, seal, timestamper, page, signed_at)
-    writer = IncrementalPdfFileWriter(BytesIO(second))
+    first_signature = b""
+    for mark in marks:
+        document, signature = await _sign(document, mark, timestamper, page, signed_at)
+        first_signature = first_signature or signature
+    writer = IncrementalPdfFileWriter(BytesIO(document))
     certificates, ocsps, crls = validation.asn1()
     DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certificates, ocsps=ocsps, crls=crls)
     out = BytesIO()
     writer.write(out)
     final = out.getvalue()
-    return Signed(final, hashlib.sha256(final).hexdigest(), leader_signature, signed_at)
+    return Signed(final, hashlib.sha256(final).hexdigest(), first_signature, signed_at)
 
 
 async def _sign(
@@ -79,7 +89,7 @@ async def _sign(
         signer=mark.signer,
         timestamper=timestamper,
         stamp_style=mark.style,
-        new_field_spec=SigFieldSpec(mark.field, on_page=page, box=mark.box),
+        new_field_spec=SigFieldSpec(mark.field, on_page=page, box=mark.box),  # no box: invisible
     )
     LAST_SIGNATURE.set(None)
     when = local(signed_at).strftime("%d/%m/%Y %H:%M:%S %z")

@@ -18,15 +18,17 @@ from datetime import datetime
 from typing import Any
 
 from motcua_contracts import ResultSigned
+from pyhanko.pdf_utils.misc import PdfReadError
 
 from services.runtime import Runtime, Tx, utcnow
 
 from . import document, store
 from .context import Signing
 from .keys import NoSignatory, official_label, unit_label
-from .pades import LEVEL, Mark, sign_result
+from .pades import LEVEL, Mark, sign_document, sign_result
 from .revocation import Revoked, StatusUnavailable
 
+SCAN_FIELD = "SoHoa"  # số hóa: the officer's signature on a scanned copy
 IN_FLIGHT = 8  # results of one batch signed at once: the timestamp requests overlap
 
 
@@ -78,6 +80,30 @@ async def sign(runtime: Runtime[Signing], official: str, result_codes: list[str]
             "; ".join(sorted({r["reason"] for r in outcome.refused})),
         )
     return outcome
+
+
+async def sign_scan(runtime: Runtime[Signing], official: str, document: bytes) -> bytes:
+    """The electronic copy of a paper component, signed by the officer who scanned it (their
+    personal certificate, an invisible PAdES B-LT signature): the officer vouches for its fidelity.
+    `Refusal` if the officer has no certificate, it is revoked, or the PDF does not read."""
+    signing = runtime.context
+    try:
+        officer = signing.signer(official_label(official))
+        validation = await signing.revocation_data([officer])
+        mark = Mark(SCAN_FIELD, None, None, officer, "Bản sao điện tử đúng với bản giấy")
+        signed = await sign_document(document, [mark], signing.timestamper, validation, page=0)
+    except NoSignatory as missing:
+        await store.audit(runtime.documents, official, "refused", [], f"scan: {missing}")
+        raise Refusal(409, str(missing)) from None
+    except Revoked as revoked:
+        await store.audit(runtime.documents, official, "refused", [], f"scan: {revoked}")
+        raise Refusal(403, f"signing refused: {revoked}") from None
+    except StatusUnavailable as unavailable:
+        raise Refusal(503, f"signing postponed: {unavailable}") from None
+    except (PdfReadError, ValueError) as unreadable:
+        raise Refusal(400, f"not a PDF that can be signed: {unreadable}") from None
+    await store.audit(runtime.documents, official, "signed", [], f"scan {signed.sha256}")
+    return signed.document
 
 
 async def _sign_records(

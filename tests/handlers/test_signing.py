@@ -24,7 +24,7 @@ from services.signing.app import create
 from services.signing.settings import SigningSettings
 from tests.handlers.events import APPROVAL_PUBLIC_KEY, PERSONAL, approved
 from tests.harness import Harness
-from tests.signing_pki import DEPUTY, DOOMED, LEADER, dev_pki, signing_settings
+from tests.signing_pki import DEPUTY, DOOMED, LEADER, OFFICER, dev_pki, signing_settings
 
 RECEIPT_KEY = "receipt-k3y-of-this-province"
 ISSUER = "http://issuer.test"
@@ -244,3 +244,38 @@ def test_a_wrong_pin_stops_the_start_with_the_reason() -> None:
         text=True,
     )
     assert run.returncode != 0 and "the PIN of token 'motcua-signing' is wrong (MOTCUA_PKCS11_PIN)" in run.stderr
+
+
+def scanned_copy() -> bytes:
+    """What digitisation assembles from the scans of a paper component."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    pdf.cell(text="Giay chung sinh (ban scan)")
+    return bytes(pdf.output())
+
+
+async def test_the_receiving_officer_signs_the_scanned_copy_with_their_own_certificate(tmp_path: Path) -> None:
+    issuer, service = running(tmp_path)
+    async with service as signing:
+        desk = Desk(signing, issuer)
+        pdf = {"Content-Type": "application/pdf"}
+        async with signing.http() as client:
+            signed = await client.post(
+                "/scans/signature", content=scanned_copy(), headers=pdf | await desk.token(OFFICER.id)
+            )
+            no_certificate = await client.post(
+                "/scans/signature", content=scanned_copy(), headers=pdf | await desk.token("h40101.hotich")
+            )
+            garbage = await client.post(
+                "/scans/signature", content=b"not a pdf", headers=pdf | await desk.token(OFFICER.id)
+            )
+            report = (await client.post("/verification", content=signed.content, headers=pdf)).json()
+    assert signed.status_code == 200 and signed.headers["content-type"] == "application/pdf"
+    [scan] = report["signatures"]
+    assert report["valid"] and scan["signer"] == "Trần Thị Thu" and scan["level"] == "PAdES-B-LT"
+    assert scan["intact"] and scan["timestamp_valid"] and scan["certificate_status"] == "good"
+    assert no_certificate.status_code == 409 and "no signing certificate" in no_certificate.json()["detail"]
+    assert garbage.status_code == 400 and "PDF" in garbage.json()["detail"]
