@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print an official's access token from the development issuer")
     token.add_argument("official", metavar="OFFICIAL_ID", help="the official's user name, e.g. cb.h40101.tn")
     token.add_argument("--expires-in", type=int, default=3600, metavar="S", help="lifetime in seconds (default 3600)")
+    certificates = commands.add_parser(
+        "pki", help="the stack's development PKI: init, issue, revoke, list (python -m infra.pki, with its PINs)"
+    )
+    certificates.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. revoke official:h40101.chutich")
     args = parser.parse_args(argv)
     stack = Stack.named(args.stack)
 
@@ -73,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(dlq.run(stack, args))
     elif args.command == "token":
         return print_token(stack, args.official, args.expires_in)
+    elif args.command == "pki":
+        if not args.arguments:
+            parser.error("pki needs a command: init, issue, revoke or list")
+        if args.arguments[0] == "init":
+            stack.make_keys()  # with the stack's URLs, officials and PINs
+        else:
+            print(stack.pki(*args.arguments), end="")
     return 0
 
 

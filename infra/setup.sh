@@ -17,6 +17,7 @@ command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v chromium >/dev/null || need+=(chromium)  # browser tests of the web pages
 command -v softhsm2-util >/dev/null || need+=(softhsm2)  # the development PKI's PKCS#11 tokens (keys never on disk in clear)
+command -v certutil >/dev/null || need+=(libnss3-tools)  # an NSS trust store for poppler's pdfsig in the tests
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -30,6 +30,7 @@ from services.runtime.approvals import public_key_path, write_key_pair
 
 from . import pki
 from .kafka_access import admin_client, provision
+from .staffing import simulated_leaders
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "infra" / "kafka"
@@ -387,7 +388,18 @@ class Stack:
         certificate), before the services start."""
         if not (self.data / "keys" / APPROVAL_KEY).exists():
             write_key_pair(self.data / "keys" / APPROVAL_KEY)
-        self.pki("init", "--ca-url", self.ca_url, "--tsa-url", self.tsa_url)
+        self.pki("init", "--ca-url", self.ca_url, "--tsa-url", self.tsa_url, "--officials", str(self.signers_file()))
+
+    def signers_file(self) -> Path:
+        """The officials the development CA issues personal certificates to: the sample officials
+        and the leaders the officer simulator may add to any unit."""
+        officials = json.loads(Path(pki.OFFICIALS_FILE).read_text(encoding="utf-8"))["officials"]
+        units = json.loads(Path(pki.UNITS_FILE).read_text(encoding="utf-8"))
+        codes = [units["province"]["code"], *(u["code"] for u in units["departments"] + units["communes"])]
+        path = self.pki_dir.parent / "signers.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"officials": officials + simulated_leaders(codes)}, ensure_ascii=False))
+        return path
 
     def pki(self, *arguments: str) -> str:
         """`python -m infra.pki` on this stack's PKI, in its own process (a process loads one
@@ -537,7 +549,14 @@ def _java(*options: str) -> list[str]:
     return ["java", *options, f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}", "-cp", f"{KAFKA_LIB}/*"]
 
 
-MARKERS = {"kafka": "kafka.Kafka", "mongodb": "secantusd", ISSUER: "infra.issuer", GATEWAY: "infra.gateway"}
+MARKERS = {
+    "kafka": "kafka.Kafka",
+    "mongodb": "secantusd",
+    ISSUER: "infra.issuer",
+    GATEWAY: "infra.gateway",
+    CA: "infra.ca",
+    TSA: "infra.tsa",
+}
 
 
 def replica_name(service: str, replica: int) -> str:

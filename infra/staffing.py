@@ -41,6 +41,21 @@ def units_to_staff(procedures: list[dict[str, Any]], units: dict[str, Any], comm
     return wanted
 
 
+def simulated_leaders(units: Iterable[str]) -> list[dict[str, Any]]:
+    """The leaders the simulator may add to `units`, as `missing_officials` would name them: a
+    local stack has the CA issue their personal certificates beforehand, as a province's CA would
+    for a new leader, so that they can sign what they approve."""
+    return [
+        {
+            "id": f"sim.{unit}.leader",
+            "name": person_name(random.Random(f"sim.{unit}.leader")),
+            "unit": unit,
+            "roles": ["leader"],
+        }
+        for unit in units
+    ]
+
+
 def missing_officials(unit: str, officials: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Officials to add so that `unit` has an active official of every staffed role; an id already
     on record (say an administrator deactivated it) is left as it is."""

@@ -57,5 +57,6 @@ def setup_logging(service: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for noisy in ("aiokafka", "faststream", "pymongo", "uvicorn.access"):
+    # httpx logs every request (the signing service asks the TSA twice a result); fontTools every subset
+    for noisy in ("aiokafka", "faststream", "pymongo", "uvicorn.access", "httpx", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

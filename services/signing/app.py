@@ -9,6 +9,7 @@ from motcua_contracts import DossierApproved
 
 from services.runtime import Service, Tx
 from services.runtime.auth import TokenVerifier
+from services.runtime.telemetry import current_trace_headers
 
 from . import domain, store
 from .api import router
@@ -37,6 +38,7 @@ async def on_dossier_approved(event: DossierApproved, tx: Tx, signing: Signing) 
             "procedure_name": event.procedure_name,
             "field": event.field,
             "holder": holder or domain.UNNAMED_HOLDER,
+            "trace": current_trace_headers(),  # the leader's signature continues the dossier's trace
         },
     )
 

@@ -18,9 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from motcua_contracts import ResultSigned
+from opentelemetry.trace import SpanKind
 from pyhanko.pdf_utils.misc import PdfReadError
 
 from services.runtime import Runtime, Tx, utcnow
+from services.runtime.telemetry import dossier_span
 
 from . import document, store
 from .context import Signing
@@ -130,8 +132,10 @@ async def _sign_records(
             )
             leader_mark = signing.leader_mark(leader)
             seal_mark = signing.seal_mark(seals[record["unit"]], unit_name)
-            signed = await sign_result(pdf, leader_mark, seal_mark, signing.timestamper, validation, page=-1)
-            committed = await runtime.transact(lambda tx: _commit(tx, signing, record, signed, leader, seals))
+            trace = record.get("trace") or {}
+            with dossier_span(runtime.tracer, "signing sign", record["dossier_code"], trace, SpanKind.SERVER):
+                signed = await sign_result(pdf, leader_mark, seal_mark, signing.timestamper, validation, page=-1)
+                committed = await runtime.transact(lambda tx: _commit(tx, signing, record, signed, leader, seals))
             if committed:
                 outcome.signed.append({"result_code": record["_id"], "sha256": signed.sha256})
             else:

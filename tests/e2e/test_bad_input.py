@@ -4,9 +4,7 @@ malformed events dead-lettered with their reason while the others flow on."""
 from __future__ import annotations
 
 import base64
-import subprocess
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -173,31 +171,3 @@ async def test_malformed_events_are_dead_lettered_with_reason_while_others_flow(
     await eventually(lambda: parked_count("digitisation"), lambda count: count == 4)
     after = {service: await parked_count(service) for service in consumers_of_intake}
     assert after == before | {"digitisation": 4}
-
-
-async def test_signed_result_verifies_with_openssl(stack: Stack, tmp_path: Path) -> None:
-    [receipt] = await submit_and_complete(stack, count=1, rate=1, seed=4)
-    await wait_all_notified(stack, [receipt["dossier_code"]])
-    signature = database(stack, "signing")["signatures"].find_one({"dossier_code": receipt["dossier_code"]})
-    signing = stack.service_url("signing")
-    async with httpx.AsyncClient(base_url=signing, timeout=10) as client:
-        result = (await client.get(f"/results/{signature['_id']}", params={"token": receipt["access_token"]})).json()
-        anonymous = await client.get(f"/results/{signature['_id']}")  # the result is the owner's, not everyone's
-        public_key = (await client.get("/keys/current")).text
-    assert result["result_code"] == f"{receipt['dossier_code']}-KQ1"
-    assert anonymous.status_code == 404
-    (tmp_path / "key.pem").write_text(public_key)
-    (tmp_path / "result.json").write_bytes(base64.b64decode(result["document_base64"]))
-    (tmp_path / "result.sig").write_bytes(base64.b64decode(result["signature"]))
-
-    def openssl_verify() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "result.sig", "result.json"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-
-    assert openssl_verify().stdout.strip() == "Verified OK"
-    (tmp_path / "result.json").write_bytes(base64.b64decode(result["document_base64"]) + b" ")
-    assert openssl_verify().returncode != 0

@@ -57,7 +57,7 @@ def assert_exactly_one_effect_each(stack: Stack, codes: list[str], fees: dict[st
     assert per_dossier("payment", "payments", "_id") == Counter(codes)
     paid = [c for c in codes if fees[c] > 0]
     assert per_dossier("payment", "payments", "_id", {"state": "paid"}) == Counter(paid)
-    assert per_dossier("signing", "signatures", "dossier_code") == Counter(codes)
+    assert per_dossier("signing", "results", "dossier_code", {"state": "signed"}) == Counter(codes)
     assert per_dossier("notification", "dossiers", "_id", {"messages.result_ready.sent_at": {"$ne": None}}) == Counter(
         codes
     )
