@@ -120,7 +120,15 @@ class Roster:
             if put.status_code == 202:  # a leader: pending until a second administrator confirms
                 path = f"/role-changes/{put.json()['id']}/confirmation"
                 confirmed = await self.api.routing(self.confirming, "POST", path)
-                confirmed.raise_for_status()
+                if confirmed.status_code != 409 or not await self._holds(unit, official_id, official["roles"]):
+                    confirmed.raise_for_status()  # 409 after a retry: the first attempt confirmed it
             officials.append({"id": official_id, **official})
             self.added.append(official_id)
         return by_role(officials)
+
+    async def _holds(self, unit: str, official_id: str, roles: list[str]) -> bool:
+        """Whether routing has `official_id` in `unit` with `roles` now."""
+        response = await self.api.routing(self.admin, "GET", "/officials", params={"unit": unit})
+        response.raise_for_status()
+        found = [o for o in response.json()["officials"] if o["id"] == official_id and o.get("active", True)]
+        return bool(found) and set(roles) <= set(found[0]["roles"])
