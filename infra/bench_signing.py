@@ -274,7 +274,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=int, default=100)
     parser.add_argument(
-        "--processes", type=int, default=2, help="also run the platform's signer in this many processes (replicas)"
+        "--processes", type=int, default=1, help="also run the platform's signer as this many processes (replicas)"
     )
     parser.add_argument("--make-pki", nargs=2, metavar=("DIR", "CA_PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
