@@ -142,7 +142,8 @@ async def _sign_records(
                 outcome.already_signed.append(record["_id"])
 
     await asyncio.gather(*(one(record) for record in records))
-    await store.audit(runtime.documents, official, "signed", [s["result_code"] for s in outcome.signed])
+    if outcome.signed:
+        await store.audit(runtime.documents, official, "signed", [s["result_code"] for s in outcome.signed])
 
 
 async def _commit(tx: Tx, signing: Signing, record: dict[str, Any], signed: Any, leader: Any, seals: Any) -> bool:
@@ -181,6 +182,3 @@ async def _commit(tx: Tx, signing: Signing, record: dict[str, Any], signed: Any,
         commune=record["commune"],
     )
     return True
-
-
-__all__ = ["Mark", "Outcome", "Refusal", "sign"]
