@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_contracts import SERVICES
 from rich.table import Table
 
-from .stack import GATEWAY, INFRA, ISSUER, Stack
+from .stack import CA, GATEWAY, INFRA, ISSUER, TSA, Stack
 
 
 def process_table(stack: Stack) -> Table:
@@ -19,7 +19,13 @@ def process_table(stack: Stack) -> Table:
         pid = stack.pid(process)
         address = stack.kafka_bootstrap if process == "kafka" else stack.mongo_address
         table.add_row(process, str(pid or "-"), _memory(pid), address, "[green]running" if pid else "[red]stopped")
-    for process, url in ((ISSUER, stack.issuer_url), (GATEWAY, stack.gateway_url)):
+    outside = (
+        (ISSUER, stack.issuer_url),
+        (GATEWAY, stack.gateway_url),
+        (CA, stack.ca_url),
+        (TSA, stack.tsa_url.removesuffix("/tsa")),
+    )
+    for process, url in outside:
         pid = stack.pid(process)
         health = _readiness(url) if pid else "[red]stopped"
         table.add_row(process, str(pid or "-"), _memory(pid), url, health)
