@@ -191,11 +191,8 @@ async def platform(pdfs: list[bytes], directory: Path, tsa_url: str) -> tuple[li
         leader = PreparedSigner(keys.signatory(pki.official_label(LEADER.id)), [issuing])
         seal = PreparedSigner(keys.signatory(pki.unit_label(UNIT.code)), [issuing])
         stamps = TimestampAuthority(tsa_url, client)
-        await stamps.async_dummy_response("sha256")
         checker = RevocationChecker(client, cryptography_certificate(issuing), cryptography_certificate(root))
-        tsa_certificates = [
-            c for c in map(cryptography_certificate, stamps.cert_registry) if "Timestamp" in c.subject.rfc4514_string()
-        ]
+        tsa_certificates = await stamps.certificates()
         validation = await checker.collect(
             [
                 cryptography_certificate(leader.signatory.certificate),

@@ -64,11 +64,8 @@ class Signing:
 
     async def revocation_data(self, signers: list[PreparedSigner]) -> ValidationData:
         """The status of the signers' and the timestamp authority's certificates, now."""
-        await self.timestamper.async_dummy_response("sha256")  # learns the authority's certificate
-        tsa = [cryptography_certificate(c) for c in self.timestamper.cert_registry]
-        tsa = [c for c in tsa if not c.extensions or _is_end_entity(c)]
         mine = [cryptography_certificate(s.signatory.certificate) for s in signers]
-        return await self.checker.collect([*mine, *tsa])
+        return await self.checker.collect([*mine, *await self.timestamper.certificates()])
 
     def unit_name(self, code: str) -> str:
         unit = self.units.get(code)
@@ -115,15 +112,6 @@ class Signing:
 @cache
 def _leader_style(font: str) -> Any:
     return appearance.leader_style(Path(font))
-
-
-def _is_end_entity(certificate: Any) -> bool:
-    from cryptography import x509
-
-    try:
-        return not certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return True
 
 
 async def start(

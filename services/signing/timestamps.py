@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 from asn1crypto import tsp
+from cryptography import x509
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
@@ -25,3 +26,17 @@ class TimestampAuthority(TimeStamper):
         if response.status_code != 200 or response.headers.get("content-type") != "application/timestamp-reply":
             raise TimestampRequestError(f"timestamp authority answered {response.status_code}")
         return tsp.TimeStampResp.load(response.content)
+
+    async def certificates(self) -> list[x509.Certificate]:
+        """The authority's own certificate(s), learnt from a first timestamp (its CA's are not among
+        them): whose revocation status B-LT embeds with the signers'."""
+        await self.async_dummy_response("sha256")
+        found = [x509.load_der_x509_certificate(c.dump()) for c in self.cert_registry]
+        return [c for c in found if not _is_ca(c)]
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
