@@ -27,6 +27,7 @@ from motcua_contracts.access import principals
 from pymongo import MongoClient
 
 from services.runtime.approvals import public_key_path, write_key_pair
+from services.runtime.files import FILES_DATABASE
 
 from . import pki
 from .kafka_access import admin_client, provision
@@ -43,6 +44,9 @@ TSA = "tsa"  # the development timestamp authority, RFC 3161 (infra/tsa.py)
 # Outside parties: each its own process speaking the real protocol, managed like a service.
 OUTSIDE = (ISSUER, GATEWAY, CA, TSA)
 LOCAL_TRACKING_PER_MINUTE = 1200
+LOCAL_UPLOADS_PER_MINUTE = 6000
+# The services that keep files in the file store (their settings include FileStore).
+FILE_STORE_USERS = ("digitisation", "signing")
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
 KAFKA_OPERATORS = ("admin", "controller")
@@ -300,13 +304,16 @@ class Stack:
         self._spawn("mongodb", [*command, *options])
 
     def provision_mongodb(self) -> None:
-        """One user per service, allowed only its own database (run as the administrator)."""
+        """One user per service, allowed only its own database, and the file store for the services
+        that keep files in it (run as the administrator)."""
         client: MongoClient = MongoClient(self.mongo_url, serverSelectionTimeoutMS=30_000)
         try:
             existing = {user["user"] for user in client.admin.command("usersInfo")["users"]}
             for service in SERVICES:
                 command = "updateUser" if service in existing else "createUser"
                 roles = [{"role": "readWrite", "db": f"motcua_{service}"}]
+                if service in FILE_STORE_USERS:
+                    roles.append({"role": "readWrite", "db": FILES_DATABASE})
                 client.admin.command(command, service, pwd=self.secrets()[f"mongodb.{service}"], roles=roles)
         finally:
             client.close()
@@ -356,6 +363,14 @@ class Stack:
                 "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
             },
             "notification": {"MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"]},
+            "digitisation": {
+                "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # owners' files, upload tokens
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],  # opens the owner (e-data store)
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,  # officials' files and scans
+                "MOTCUA_TRUST_ROOTS_FILE": str(self.pki_dir / "root-ca.pem"),  # officers' scan signatures
+                # every client of a local stack comes from one address: raise the per-address limit
+                "MOTCUA_UPLOADS_PER_MINUTE": str(LOCAL_UPLOADS_PER_MINUTE),
+            },
             "signing": {
                 "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # results open with the receipt's token

@@ -25,6 +25,7 @@ from motcua_contracts import Envelope, Event, dead_letter_topic
 from services.runtime import Runtime, Service
 from services.runtime.consumer import DLQ_REASON
 from services.runtime.documents import MemoryDocuments
+from services.runtime.files import MemoryFiles
 from services.runtime.service import http_app
 from services.runtime.store import OUTBOX
 
@@ -33,9 +34,10 @@ E = TypeVar("E", bound=Event)
 
 
 class Harness(Generic[C]):
-    def __init__(self, service: Service[C]) -> None:
+    def __init__(self, service: Service[C], files: MemoryFiles | None = None) -> None:
         self.documents = MemoryDocuments()
-        self.runtime: Runtime[C] = Runtime(service, self.documents)
+        self.files = files or MemoryFiles()  # tests of two services share one file store
+        self.runtime: Runtime[C] = Runtime(service, self.documents, self.files)
         self.dead_letters: list[tuple[bytes | None, str]] = []  # (key, reason)
         self.seen_outbox: set[str] = set()
 
@@ -45,8 +47,8 @@ class Harness(Generic[C]):
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, service: Service[C]) -> AsyncIterator[Harness[C]]:
-        harness = cls(service)
+    async def running(cls, service: Service[C], files: MemoryFiles | None = None) -> AsyncIterator[Harness[C]]:
+        harness = cls(service, files)
         async with TestKafkaBroker(harness.runtime.broker) as broker:
             harness.broker = broker
             await harness.runtime.start()

@@ -11,6 +11,7 @@ from motcua_contracts import (
     DossierOverdue,
     DossierStepStarted,
     Event,
+    ResultArchived,
 )
 
 from services.runtime import Service, Tx
@@ -19,6 +20,7 @@ from . import store
 from .api import ROUTERS
 from .context import IntakeContext, start
 from .settings import IntakeSettings
+from .submission import Holding
 
 
 async def on_progress(event: Event, tx: Tx, intake: IntakeContext) -> None:
@@ -27,6 +29,15 @@ async def on_progress(event: Event, tx: Tx, intake: IntakeContext) -> None:
     timeline = await store.load_timeline(tx, event.dossier_code)
     timeline.learn(event, tx.cause.time)
     store.save_timeline(tx, timeline)
+
+
+async def on_result_archived(event: ResultArchived, tx: Tx, intake: IntakeContext) -> None:
+    """The result is in the owner's e-data store: a step of the history, and what later dossiers reuse."""
+    await on_progress(event, tx, intake)
+    if event.owner is not None and event.kind is not None:
+        owner = intake.personal.open_owner(event.owner, event.dossier_code)
+        holding = Holding(event.kind, event.document_id, event.sha256, event.valid_until)
+        await store.hold(tx, owner, holding, event.archived_at)
 
 
 # Officers' internal bookkeeping, not part of the citizen's public history.
@@ -41,7 +52,7 @@ def create(settings: IntakeSettings | None = None) -> Service[IntakeContext]:
     return Service(
         "intake",
         settings or IntakeSettings(),
-        handlers=dict.fromkeys(PROGRESS, on_progress),
+        handlers=dict.fromkeys(PROGRESS, on_progress) | {ResultArchived: on_result_archived},
         routers=ROUTERS,
         context=start,
         state=store.TRACKING,

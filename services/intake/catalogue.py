@@ -4,12 +4,12 @@ ignores diacritics. No I/O here: the catalogue file's text is given to `parse_ca
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Any, Literal
 
 from services.runtime.calendar import DayKind
+from services.runtime.text import fold
 
 OnlineLevel = Literal["full", "partial", "information"]
 Level = Literal["commune", "province", "inter_agency"]
@@ -25,10 +25,15 @@ CHANNELS_BY_LEVEL: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Component:
-    """A required component (thành phần hồ sơ); `reusable` if the e-data store may supply it."""
+    """A required component (thành phần hồ sơ); `reusable` if the e-data store may supply it,
+    which it does when the owner holds a valid document of its `kind` (an earlier result)."""
 
     name: str
     reusable: bool
+    kind: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {"name": self.name, "reusable": self.reusable} | ({"kind": self.kind} if self.kind else {})
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Procedure:
     fee_vnd: int
     online_level: OnlineLevel
     workflow: str
+    result_kind: str | None = None  # the kind of document the result is (for the e-data store)
+    result_valid_days: int | None = None  # how long the result may be reused; None: without limit
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Procedure:
@@ -63,6 +70,8 @@ class Procedure:
             fee_vnd=row["fee"].get("amount_vnd", 0) if row["fee"]["kind"] == "fixed" else 0,
             online_level=row["online_level"],
             workflow=row["workflow"],
+            result_kind=row.get("result", {}).get("kind"),
+            result_valid_days=row.get("result", {}).get("valid_days"),
         )
 
     def as_row(self) -> dict[str, Any]:
@@ -72,13 +81,16 @@ class Procedure:
             "field": self.field,
             "level": self.level,
             "competent_unit": self.competent_unit,
-            "components": [{"name": c.name, "reusable": c.reusable} for c in self.components],
+            "components": [c.as_row() for c in self.components],
             "processing": {"days": self.processing_days, "kind": self.processing_kind},
             "cutoff": self.cutoff.strftime("%H:%M"),
             "fee": {"kind": "fixed", "amount_vnd": self.fee_vnd} if self.fee_vnd else {"kind": "free"},
             "online_level": self.online_level,
             "workflow": self.workflow,
-        }
+        } | ({"result": self.result()} if self.result_kind else {})
+
+    def result(self) -> dict[str, Any]:
+        return {"kind": self.result_kind} | ({"valid_days": self.result_valid_days} if self.result_valid_days else {})
 
     @property
     def takes_dossiers(self) -> bool:
@@ -115,12 +127,6 @@ def parse_catalogue(text: str) -> Catalogue:
     """The catalogue in the catalogue file's JSON (`version`, `procedures`)."""
     document = json.loads(text)
     return Catalogue.from_rows(document["version"], document["procedures"])
-
-
-def fold(text: str) -> str:
-    """Lower case without Vietnamese diacritics: "Đăng ký" -> "dang ky"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def search(catalogue: Catalogue, query: str = "", **filters: str | None) -> list[Procedure]:

@@ -1,5 +1,5 @@
 """Intake rules (tiếp nhận hồ sơ) that several parts share: dossier codes, due dates,
-uploaded files, the owner's proof. No I/O here.
+the owner's proof. No I/O here.
 
 The catalogue is in `catalogue.py`, a submission's checks and the received dossier in
 `submission.py`, a dossier's public history and the citizen's requests in `timeline.py`.
@@ -10,13 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import date, datetime
-from typing import Literal
 
 from services.runtime.calendar import WorkCalendar
 
 from .catalogue import Procedure
-
-FileKind = Literal["pdf", "jpeg", "png"]
 
 
 def dossier_code(unit_code: str, day: date, sequence: int) -> str:
@@ -41,17 +38,6 @@ def paused_working_days(calendar: WorkCalendar, requested_at: datetime, resumed_
     start, end = calendar.receipt_day(requested_at), calendar.receipt_day(resumed_at)
     # Both are working days, so the working days in (start, end] number as many as in [start, end).
     return calendar.working_days_between(start, end)
-
-
-def file_kind(content: bytes) -> FileKind | None:
-    """What an uploaded component is, by its first bytes: pdf, jpeg or png; None otherwise."""
-    if content.startswith(b"%PDF-"):
-        return "pdf"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    return None
 
 
 def identity_hash(identity_number: str, key: bytes) -> str:

@@ -37,8 +37,12 @@ class Receipt(BaseModel):
     due_at: LocalTime
     fee_vnd: int
     access_token: str = Field(
-        description="Unguessable token (`?token=`) that opens the receipt, the slip and the signed result, "
-        "and authorises the owner's supplement and withdrawal."
+        description="Unguessable token (`?token=`) that opens the receipt, the slip, the dossier's documents "
+        "and the signed result, and authorises the owner's supplement and withdrawal."
+    )
+    reused_components: list[str] = Field(
+        default_factory=list,
+        description="Components taken from the owner's e-data store: the citizen did not have to give them.",
     )
 
 
@@ -86,6 +90,7 @@ class ReceivedDossier(BaseModel):
             due_at=due_at or received.due_at,
             fee_vnd=received.fee_vnd,
             access_token=self.access_token,
+            reused_components=[c.name for c in received.components if c.form == "e_data_store"],
         )
 
 
@@ -104,6 +109,7 @@ def receive(
     code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
     applicant = submission.applicant
     contact = Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email)
+    owner = domain.identity_hash(applicant.identity_number, identity_key)
     return ReceivedDossier(
         public=DossierReceived(
             dossier_code=code,
@@ -123,9 +129,12 @@ def receive(
             competent_authority=procedure.competent_unit,
             workflow=procedure.workflow,
             area=submission.area,
+            owner=personal.seal_owner(owner, code),  # for the e-data store: whose documents these are
+            result_kind=procedure.result_kind,
+            result_valid_days=procedure.result_valid_days,
         ),
         contact=contact,
-        identity_hash=domain.identity_hash(applicant.identity_number, identity_key),
+        identity_hash=owner,
         received_by=submission.received_by,
         postal_reference=submission.postal_reference,
         access_token=receipt_token(receipt_key, code),

@@ -13,7 +13,6 @@ from services.runtime import ServiceSettings
 from services.runtime.settings import PdfForms, PersonalDataKey, ReceiptTokens, ReferenceData, Workers, required
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
-MEBIBYTE = 1024 * 1024
 
 
 class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptTokens, PersonalDataKey):
@@ -29,7 +28,6 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     catalogue_file: str = Field(
         default=str(SAMPLE_CATALOGUE), description="The province's procedure catalogue (JSON), loaded when new."
     )
-    max_component_bytes: int = Field(default=10 * MEBIBYTE, description="Largest accepted uploaded file.")
     tracking_per_minute: int = Field(
         default=20, ge=1, description="Owner look-ups (tracking, supplement, withdrawal) per client address and minute."
     )

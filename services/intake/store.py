@@ -5,18 +5,21 @@
 - `submissions`: Idempotency-Keys of submissions, with the request's hash and the dossier code;
 - `sequences`: per-unit daily counters behind the dossier codes;
 - `catalogue`: the procedure catalogue's current version, one document;
-- `limits`: owner look-ups per client and minute (expiring counters shared by every replica).
+- `limits`: owner look-ups per client and minute (expiring counters shared by every replica);
+- `holdings`: what each owner holds in their e-data store, by kind of document (learned from
+  digitisation's `result.archived`), so a new dossier takes it from there.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.runtime import Runtime, Tx
 
 from .catalogue import Catalogue
 from .received import ReceivedDossier
+from .submission import Holding
 from .timeline import Timeline
 
 DOSSIERS = "dossiers"
@@ -25,6 +28,7 @@ SUBMISSIONS = "submissions"
 SEQUENCES = "sequences"
 CATALOGUE = "catalogue"
 CURRENT = "current"
+HOLDINGS = "holdings"
 
 
 async def seed_catalogue(runtime: Runtime[Any], catalogue: Catalogue) -> bool:
@@ -83,3 +87,30 @@ def save_timeline(tx: Tx, timeline: Timeline) -> None:
 async def find_timeline(runtime: Runtime[Any], dossier_code: str) -> Timeline | None:
     found = await runtime.documents.get(TRACKING, dossier_code)
     return None if found is None else Timeline.model_validate(found)
+
+
+async def holdings_of(runtime: Runtime[Any], owner: str, now: datetime) -> dict[str, Holding]:
+    """The documents `owner` (an identity hash) holds and may still reuse at `now`, by kind."""
+    found = await runtime.documents.find(HOLDINGS, {"owner": owner})
+    held = (Holding(r["kind"], r["document_id"], r["sha256"], r.get("valid_until")) for r in found)
+    return {h.kind: h for h in held if h.valid_until is None or h.valid_until > now}
+
+
+async def hold(tx: Tx, owner: str, holding: Holding, archived_at: datetime) -> None:
+    """The owner now holds `holding`: the newest document of its kind replaces an older one."""
+    key = f"{owner}:{holding.kind}"
+    current = await tx.load(HOLDINGS, key)
+    if current is not None and current["archived_at"] >= archived_at:
+        return
+    tx.save(
+        HOLDINGS,
+        {
+            "_id": key,
+            "owner": owner,
+            "kind": holding.kind,
+            "document_id": holding.document_id,
+            "sha256": holding.sha256,
+            "valid_until": holding.valid_until,
+            "archived_at": archived_at,
+        },
+    )

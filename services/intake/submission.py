@@ -2,32 +2,36 @@
 
 `check` looks at everything and returns every problem it finds, so a portal or a
 receiving officer can fix a submission in one go; the answer's status is the most
-specific problem's (unknown procedure or commune, then file type, then size). No I/O here.
+specific problem's (unknown procedure or commune first). No I/O here.
+
+Files are not sent here: they are uploaded to the document store first (digitisation's
+`POST /documents`), and a component names its upload by id, hash and the upload token the
+store answered with. A component the owner already holds in their e-data store (an earlier
+result, still valid) is attached from there: the citizen is not asked for it again.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from motcua_contracts import ComponentReceived
 from motcua_contracts.events import Channel
 from pydantic import BaseModel, Field
 
-from . import domain
+from services.runtime.receipts import upload_proved
+
 from .catalogue import Catalogue, Procedure
 
 Phone = Annotated[str, Field(pattern=r"^0[0-9]{9}$", examples=["0912345678"])]
 IdentityNumber = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit citizen identity number.")]
 Form = Literal["electronic", "paper", "e_data_store"]
 
-NOT_FOUND, TOO_LARGE, UNSUPPORTED_TYPE, INVALID = 404, 413, 415, 422
+NOT_FOUND, INVALID = 404, 422
 # The answer carries the most specific problem's status: this order.
-PRECEDENCE = (NOT_FOUND, UNSUPPORTED_TYPE, TOO_LARGE, INVALID)
+PRECEDENCE = (NOT_FOUND, INVALID)
 
 
 class ApplicantIn(BaseModel):
@@ -39,8 +43,31 @@ class ApplicantIn(BaseModel):
 
 class ComponentIn(BaseModel):
     name: str = Field(min_length=1, max_length=300, examples=["Tờ khai đăng ký khai sinh"])
-    form: Form
-    content_base64: str | None = Field(default=None, description="The file, for electronic components.")
+    form: Form = Field(
+        description="electronic: uploaded to the document store; paper: scanned at receipt; "
+        "e_data_store: taken from the owner's e-data store (a component the owner holds is taken "
+        "from there even when it is not named)."
+    )
+    document_id: str | None = Field(
+        default=None, pattern=r"^UP-[0-9A-Z]{26}$", description="Electronic: the upload's id from the document store."
+    )
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="Electronic: the upload's SHA-256.")
+    upload_token: str | None = Field(
+        default=None, max_length=100, description="Electronic: the upload token the document store answered with."
+    )
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A document the owner holds in their e-data store, still valid (learned from `result.archived`)."""
+
+    kind: str
+    document_id: str
+    sha256: str
+    valid_until: datetime | None = None
+
+
+Holdings = Mapping[str, Holding]  # by kind of document
 
 
 class Submission(BaseModel):
@@ -95,15 +122,16 @@ class Accepted:
 
 
 def check(
-    submission: Submission, catalogue: Catalogue, communes: Container[str], max_component_bytes: int
+    submission: Submission, catalogue: Catalogue, communes: Container[str], upload_key: bytes, holdings: Holdings
 ) -> Accepted | Refused:
-    """Every problem of `submission`, or the accepted submission if there is none."""
+    """Every problem of `submission`, or the accepted submission if there is none; `holdings`
+    are the owner's documents in their e-data store, `upload_key` checks the upload tokens."""
     problems: list[Problem] = []
     procedure = catalogue.get(submission.procedure_code)
     if procedure is None:
         problems.append(Problem("unknown_procedure", f"unknown procedure {submission.procedure_code!r}", NOT_FOUND))
     else:
-        problems += procedure_problems(submission, procedure)
+        problems += procedure_problems(submission, procedure, holdings)
     if submission.commune_code not in communes:
         problems.append(Problem("unknown_commune", f"unknown commune {submission.commune_code!r}", NOT_FOUND))
     if submission.channel == "counter" and not submission.received_by:
@@ -114,15 +142,36 @@ def check(
         problems.append(
             Problem("postal_reference_missing", "a postal submission needs the postal item number (postal_reference)")
         )
-    components, file_problems = received_components(submission.components, max_component_bytes)
+    components, file_problems = received_components(submission.components, procedure, upload_key, holdings)
     problems += file_problems
     if problems or procedure is None:
         return Refused(problems)
-    return Accepted(submission, procedure, components)
+    return Accepted(submission, procedure, components + held_components(submission.components, procedure, holdings))
 
 
-def procedure_problems(submission: Submission, procedure: Procedure) -> list[Problem]:
-    """What the procedure's rules say of the submission: online level, required and reusable components."""
+def held_components(given: Sequence[ComponentIn], procedure: Procedure, holdings: Holdings) -> list[ComponentReceived]:
+    """The procedure's reusable components the owner left out and holds: taken from the e-data store."""
+    named = {c.name for c in given}
+    return [
+        _reused(component.name, holding)
+        for component in procedure.components
+        if component.name not in named and component.reusable and (holding := _held(component.kind, holdings))
+    ]
+
+
+def _held(kind: str | None, holdings: Holdings) -> Holding | None:
+    return holdings.get(kind) if kind else None
+
+
+def _reused(name: str, holding: Holding) -> ComponentReceived:
+    return ComponentReceived(
+        name=name, form="e_data_store", sha256=holding.sha256, document_id=holding.document_id, kind=holding.kind
+    )
+
+
+def procedure_problems(submission: Submission, procedure: Procedure, holdings: Holdings) -> list[Problem]:
+    """What the procedure's rules say of the submission: online level, required and reusable
+    components (a required one the owner holds in their e-data store need not be given)."""
     if not procedure.takes_dossiers:
         return [Problem("information_only", f"procedure {procedure.code!r} is information only and takes no dossier")]
     problems = []
@@ -135,7 +184,7 @@ def procedure_problems(submission: Submission, procedure: Procedure) -> list[Pro
         )
     given = {c.name for c in submission.components}
     for required in procedure.components:
-        if required.name not in given:
+        if required.name not in given and not (required.reusable and _held(required.kind, holdings)):
             problems.append(
                 Problem("missing_component", f"required component {required.name!r} is missing", INVALID, required.name)
             )
@@ -153,35 +202,59 @@ def procedure_problems(submission: Submission, procedure: Procedure) -> list[Pro
 
 
 def received_components(
-    components: Sequence[ComponentIn], max_bytes: int
+    components: Sequence[ComponentIn], procedure: Procedure | None, upload_key: bytes, holdings: Holdings
 ) -> tuple[list[ComponentReceived], list[Problem]]:
-    """The components as received (uploaded files hashed), and the problems of their files."""
+    """The components as received (uploads named by id and hash, reused ones from the owner's
+    e-data store), and their problems."""
+    kinds = {c.name: c.kind for c in procedure.components} if procedure else {}
     received, problems = [], []
     for component in components:
-        digest = None
-        if component.form == "electronic":
-            digest_or_problem = file_digest(component, max_bytes)
-            if isinstance(digest_or_problem, Problem):
-                problems.append(digest_or_problem)
-                continue
-            digest = digest_or_problem
-        received.append(ComponentReceived(name=component.name, form=component.form, sha256=digest))
+        kind = kinds.get(component.name)
+        if component.form == "paper":
+            received.append(ComponentReceived(name=component.name, form="paper", kind=kind))
+        elif component.form == "e_data_store":
+            if holding := _held(kind, holdings):
+                received.append(_reused(component.name, holding))
+            else:
+                problems.append(
+                    Problem(
+                        "not_held",
+                        f"component {component.name!r} is not in the owner's e-data store: upload it or bring it on paper",
+                        INVALID,
+                        component.name,
+                    )
+                )
+        elif problem := upload_problem(component, upload_key):
+            problems.append(problem)
+        else:
+            received.append(
+                ComponentReceived(
+                    name=component.name,
+                    form="electronic",
+                    sha256=component.sha256,
+                    document_id=component.document_id,
+                    kind=kind,
+                )
+            )
     return received, problems
 
 
-def file_digest(component: ComponentIn, max_bytes: int) -> str | Problem:
-    """SHA-256 of an electronic component's file, or what is wrong with the file."""
+def upload_problem(component: ComponentIn, upload_key: bytes) -> Problem | None:
+    """What is wrong with an electronic component's reference to its upload, if anything."""
     name = component.name
-    if not component.content_base64:
-        return Problem("file_missing", f"component {name!r} is electronic but has no file", INVALID, name)
-    try:
-        content = base64.b64decode(component.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        return Problem("file_not_base64", f"component {name!r}: file is not valid base64", INVALID, name)
-    if domain.file_kind(content) is None:
+    if not (component.document_id and component.sha256 and component.upload_token):
         return Problem(
-            "file_type", f"component {name!r}: only PDF, JPEG or PNG files are accepted", UNSUPPORTED_TYPE, name
+            "file_missing",
+            f"component {name!r} is electronic: upload its file to the document store first and give "
+            "its document_id, sha256 and upload_token",
+            INVALID,
+            name,
         )
-    if len(content) > max_bytes:
-        return Problem("file_too_large", f"component {name!r} exceeds {max_bytes} bytes", TOO_LARGE, name)
-    return hashlib.sha256(content).hexdigest()
+    if not upload_proved(upload_key, component.document_id, component.sha256, component.upload_token):
+        return Problem(
+            "upload_unknown",
+            f"component {name!r}: the document store did not answer this upload (wrong id, hash or token)",
+            INVALID,
+            name,
+        )
+    return None

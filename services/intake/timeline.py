@@ -47,11 +47,12 @@ LABELS = {
     "dossier.apologised": "Xin lỗi và hẹn lại ngày trả kết quả",
     "dossier.approved": "Đã phê duyệt, chờ ký số kết quả",
     "result.signed": "Đã ký số kết quả",
+    "result.archived": "Kết quả đã lưu vào kho dữ liệu điện tử của công dân",
     "dossier.completed": "Đã có kết quả, trả kết quả",
     "citizen.notified": "Đã thông báo cho công dân",
 }
 # Steps that tell the citizen something without changing where the dossier stands.
-NOTICES = frozenset({"citizen.notified"})
+NOTICES = frozenset({"citizen.notified", "result.archived"})
 # Routing's events after which nothing more can happen to the dossier, and how to say so.
 CLOSING = {"dossier.completed": "result returned", "dossier.refused": "refused", "dossier.withdrawn": "withdrawn"}
 

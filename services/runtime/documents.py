@@ -315,6 +315,9 @@ def _candidates(value: Any) -> list[Any]:
 
 
 def _compare(operator: str, value: Any, expected: Any) -> bool:
+    if operator == "$all":
+        held = value if isinstance(value, list) else [value]
+        return all(item in held for item in expected)
     if operator == "$in":
         return any(v in expected for v in _candidates(value))
     if operator == "$nin":

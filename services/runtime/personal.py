@@ -2,7 +2,9 @@
 
 `dossier.received` travels on a topic that departments and dashboards read, yet routing
 (forms addressed to the applicant) and notification (messages) need the applicant's name,
-phone and email; likewise `dossier.approved` carries the name signing prints on the result. Intake seals them with AES-256-GCM under the platform's personal-data
+phone and email; likewise `dossier.approved` carries the name signing prints on the result, and
+`dossier.received` and `result.archived` the owner's identity hash, which links the owner's
+documents in the e-data store (digitisation) and lets intake reuse them. Intake seals them with AES-256-GCM under the platform's personal-data
 key, the dossier code as associated data (a sealed block moved to another dossier does
 not open); only the services given the key open them. Each seal names its key, so a new
 key can be introduced while old seals still open with the old one.
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from motcua_contracts import Applicant, Holder, Sealed, SealedApplicant, SealedHolder
+from motcua_contracts import Applicant, Holder, Owner, Sealed, SealedApplicant, SealedHolder, SealedOwner
 from motcua_contracts.events import Part
 
 KEY_BYTES = 32
@@ -57,6 +59,10 @@ class PersonalData:
         """The name a result is issued to, for signing to print on it."""
         return SealedHolder(**self._seal(Holder(name=name), dossier_code))
 
+    def seal_owner(self, identity_hash: str, dossier_code: str) -> SealedOwner:
+        """The owner's identity hash, for the e-data store (digitisation) and intake."""
+        return SealedOwner(**self._seal(Owner(identity_hash=identity_hash), dossier_code))
+
     def open(self, sealed: SealedApplicant | Applicant, dossier_code: str) -> Applicant:
         """The applicant; an event published before sealing began carries it in clear."""
         if isinstance(sealed, Applicant):
@@ -65,6 +71,10 @@ class PersonalData:
 
     def open_holder(self, sealed: SealedHolder, dossier_code: str) -> str:
         return Holder.model_validate_json(self._open(sealed, dossier_code, "the result holder's")).name
+
+    def open_owner(self, sealed: SealedOwner, dossier_code: str) -> str:
+        """The owner's identity hash."""
+        return Owner.model_validate_json(self._open(sealed, dossier_code, "the owner's")).identity_hash
 
     def _seal(self, part: Part, dossier_code: str) -> dict[str, str]:
         nonce = os.urandom(NONCE_BYTES)

@@ -6,6 +6,10 @@ keyed MAC of the code: base64url of HMAC-SHA256(key, "receipt:" + code), 256 bit
 issues it on the receipt; any service that holds the key (`MOTCUA_RECEIPT_TOKEN_KEY`) can
 check it without asking intake, and nobody without the key can make one. The "receipt:"
 prefix keeps the key's MACs apart from any other use it might be put to.
+
+Upload tokens (`upload:` prefix) are the same kind of proof for a file: the document store
+(digitisation) answers an upload with one, and intake takes a component's document id and
+hash only with its token, without asking digitisation.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Annotated
 from fastapi import Query
 
 PURPOSE = b"receipt:"
+UPLOAD = b"upload:"
 # The query parameter that carries it; without it a dossier or its result is not found.
 ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
@@ -36,3 +41,15 @@ def same_token(expected: str, token: str) -> bool:
 def opens(key: bytes, dossier_code: str, token: str) -> bool:
     """Whether `token` is the access token of dossier `dossier_code`'s receipt."""
     return same_token(receipt_token(key, dossier_code), token)
+
+
+def upload_token(key: bytes, document_id: str, sha256: str) -> str:
+    """The token the document store answers an upload with: proof, for intake, that the file
+    `sha256` was stored under `document_id` and passed the checks (same key, its own purpose)."""
+    mac = hmac.new(key, UPLOAD + f"{document_id}:{sha256}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def upload_proved(key: bytes, document_id: str, sha256: str, token: str) -> bool:
+    """Whether `token` is the upload token of file `sha256` stored as `document_id`."""
+    return same_token(upload_token(key, document_id, sha256), token)

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from .consumer import EventConsumer, Handler
 from .documents import Documents, MongoDocuments, Writer
+from .files import Files, MongoFiles
 from .logs import setup_logging
 from .metrics import Metrics
 from .outbox import OutboxRelay
@@ -78,13 +79,16 @@ def kafka_security(settings: ServiceSettings, service: str) -> SASLScram512:
 class Runtime(Generic[C]):
     """The live parts of a running service, handed to its HTTP routes and background jobs."""
 
-    def __init__(self, service: Service[C], documents: Documents | None = None) -> None:
+    def __init__(self, service: Service[C], documents: Documents | None = None, files: Files | None = None) -> None:
         self.service = service
         self.name = service.name
         self.settings = service.settings
         self.documents: Documents = documents or MongoDocuments(
             self.settings.mongo_url, self.settings.database_name(service.name)
         )
+        # The file store, for the services whose settings name it (FileStore).
+        database = getattr(self.settings, "files_database", None)
+        self._files = files or (MongoFiles(self.settings.mongo_url, database) if database else None)
         self.metrics = Metrics(service.name)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
@@ -114,6 +118,13 @@ class Runtime(Generic[C]):
         self._context: C | None = None
         self._context_built = service.context is None
         self.started = False
+
+    @property
+    def files(self) -> Files:
+        """The content-addressed file store (only services with the `FileStore` settings have one)."""
+        if self._files is None:
+            raise RuntimeError(f"{self.name} has no file store: its settings lack FileStore")
+        return self._files
 
     @property
     def context(self) -> C:
@@ -155,10 +166,13 @@ class Runtime(Generic[C]):
         return checks
 
     async def stop(self) -> None:
-        """Release what the service holds: its context's resources (an `aclose()` it offers), worker processes."""
+        """Release what the service holds: its context's resources (an `aclose()` it offers), worker
+        processes, the file store's connections."""
         if (aclose := getattr(self._context, "aclose", None)) is not None:
             await aclose()
         self.workers.close()
+        if self._files is not None:
+            await self._files.close()
 
 
 def get_runtime(request: Request) -> Runtime[Any]:

@@ -165,6 +165,13 @@ class Workers(Settings):
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes for CPU-heavy work.")
 
 
+class FileStore(Settings):
+    """The platform's content-addressed file store (services/runtime/files.py), reached with the
+    service's database user, which must be allowed this database too."""
+
+    files_database: str = Field(default="motcua_files", description="Database of the file store (GridFS).")
+
+
 class OfficialsTokens(Settings):
     """Officials' OIDC access tokens: the identity provider whose keys sign them, the audience they name."""
 

@@ -105,8 +105,10 @@ async def get_result(
             record = None
     if record is None or record["state"] != store.SIGNED:
         raise HTTPException(404, f"no signed result {result_code!r}")
+    # results signed before the file store kept their PDF in the record
+    document = record.get("document") or await runtime.files.read(record["sha256"])
     return Response(
-        record["document"],
+        document,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{result_code}.pdf"'},
     )

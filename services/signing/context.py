@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import httpx
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from fastapi import Depends
 
 from services.runtime import Runtime, get_context
 from services.runtime.approvals import ApprovalVerifier
 from services.runtime.auth import TokenVerifier
+from services.runtime.certificates import read_certificates
 from services.runtime.personal import PersonalData
 from services.runtime.units import Units, load_units
 
@@ -28,15 +28,6 @@ from .pades import Mark
 from .revocation import RevocationChecker, ValidationData, cryptography_certificate
 from .settings import SigningSettings
 from .timestamps import TimestampAuthority
-
-
-def read_certificates(path: str | Path) -> list[asn1_x509.Certificate]:
-    """Every certificate of a PEM (or DER) file; an empty or unreadable file stops the start."""
-    data = Path(path).read_bytes()
-    blocks = [der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
-    if not blocks:
-        raise ValueError(f"no certificate in {path}")
-    return [asn1_x509.Certificate.load(der) for der in blocks]
 
 
 @dataclass

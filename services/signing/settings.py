@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr
 
 from services.runtime import ServiceSettings
 from services.runtime.settings import (
+    FileStore,
     OfficialsTokens,
     PdfForms,
     PersonalDataKey,
@@ -17,7 +18,7 @@ from services.runtime.settings import (
 
 
 class SigningSettings(
-    ServiceSettings, ReferenceData, OfficialsTokens, ReceiptTokens, PersonalDataKey, PdfForms, Workers
+    ServiceSettings, ReferenceData, OfficialsTokens, ReceiptTokens, PersonalDataKey, PdfForms, Workers, FileStore
 ):
     http_port: int = 8005
     # Routing's public key: only approvals it signed are acted on.

@@ -135,6 +135,8 @@ async def _sign_records(
             trace = record.get("trace") or {}
             with dossier_span(runtime.tracer, "signing sign", record["dossier_code"], trace, SpanKind.SERVER):
                 signed = await sign_result(pdf, leader_mark, seal_mark, signing.timestamper, validation, page=-1)
+                # the file first, then the record and its event: an event never names a file not stored
+                await runtime.files.put(signed.sha256, signed.document)
                 committed = await runtime.transact(lambda tx: _commit(tx, signing, record, signed, leader, seals))
             if committed:
                 outcome.signed.append({"result_code": record["_id"], "sha256": signed.sha256})
@@ -158,8 +160,7 @@ async def _commit(tx: Tx, signing: Signing, record: dict[str, Any], signed: Any,
         current
         | {
             "state": store.SIGNED,
-            "document": signed.document,
-            "sha256": signed.sha256,
+            "sha256": signed.sha256,  # the signed PDF is in the file store under it
             "signed_at": utcnow(),
             "level": LEVEL,
             "leader": {"name": leader.signatory.name, "certificate_sha256": leader.signatory.fingerprint},

@@ -52,6 +52,8 @@ class DocumentsContract:
         assert await ids({"roles": "leader"}, order=[("_id", -1)]) == ["c", "a"]
         assert await ids({"_id": {"$in": ["a", "c", "z"]}}, order=[("_id", 1)]) == ["a", "c"]
         assert await ids({"roles": {"$nin": ["admin"]}}, order=[("_id", 1)]) == ["b", "c"]
+        assert await ids({"roles": {"$all": ["admin", "leader"]}}) == ["a"]
+        assert await ids({"roles": {"$all": ["leader"]}}, order=[("_id", 1)]) == ["a", "c"]
         assert await ids({"unit": {"$ne": "U1"}}) == ["c"]
         assert await ids({"open": {"$gte": 1, "$lt": 3}}) == ["b"]
         assert await ids({"due": {"$lte": T0}}) == ["a"]  # null never compares

@@ -36,7 +36,7 @@ READER_GROUP_PREFIX = "reader."
 # The topics each service's handlers consume (a test checks this against the services).
 CONSUMES: dict[str, tuple[Topic, ...]] = {
     "intake": (DIGITISATION, NOTIFICATION, PAYMENT, ROUTING, SIGNING),
-    "digitisation": (INTAKE,),
+    "digitisation": (INTAKE, ROUTING, SIGNING),
     "payment": (INTAKE, ROUTING),
     "routing": (DIGITISATION, INTAKE, PAYMENT, SIGNING),
     "signing": (ROUTING,),

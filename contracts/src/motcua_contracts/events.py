@@ -57,6 +57,17 @@ class SealedHolder(Sealed):
     """The `Holder`, sealed for signing, which prints the name on the result document."""
 
 
+class Owner(Part):
+    """Whose dossier it is, as the e-data store knows them: the keyed hash of their identity
+    number (never the number). What a `SealedOwner` holds."""
+
+    identity_hash: str = Field(description="HMAC-SHA256 (hex) of the owner's identity number under intake's key.")
+
+
+class SealedOwner(Sealed):
+    """The `Owner`, sealed for digitisation (the e-data store) and intake."""
+
+
 class ComponentReceived(Part):
     """One component (thành phần hồ sơ) of a dossier as received."""
 
@@ -64,7 +75,14 @@ class ComponentReceived(Part):
     form: Literal["electronic", "paper", "e_data_store"] = Field(
         description="Uploaded file, paper to scan, or reused from the citizen's e-data store."
     )
-    sha256: str | None = Field(default=None, description="Hash of the uploaded file, if any.")
+    sha256: str | None = Field(default=None, description="SHA-256 (hex) of the file, if it has one.")
+    document_id: str | None = Field(
+        default=None,
+        description="The file in the document store: an upload's id (electronic), or the owner's document reused (e_data_store).",
+    )
+    kind: str | None = Field(
+        default=None, description="Kind of document, as the catalogue names it.", examples=["giay-khai-sinh"]
+    )
 
 
 @event("dossier.received", INTAKE)
@@ -92,6 +110,15 @@ class DossierReceived(Event):
     )
     workflow: str | None = Field(default=None, description="Workflow template id.", examples=["commune-standard"])
     area: str | None = Field(default=None, description="Hamlet or quarter (thôn, tổ dân phố) of the applicant.")
+    owner: SealedOwner | None = Field(
+        default=None, description="The owner, sealed for the e-data store (digitisation) and intake."
+    )
+    result_kind: str | None = Field(
+        default=None, description="Kind of document the procedure's result is.", examples=["giay-khai-sinh"]
+    )
+    result_valid_days: int | None = Field(
+        default=None, ge=1, description="How long the result stays valid for reuse, in days; none: without limit."
+    )
 
 
 @event("dossier.supplemented", INTAKE)
@@ -120,14 +147,40 @@ class ComponentDigitised(Part):
     origin: Literal["scanned", "uploaded", "reused"]
     sha256: str
     document_id: str = Field(description="Id of the stored electronic copy.")
+    digitised_at: datetime | None = Field(default=None, description="When the copy was made or attached.")
+    digitised_by: str | None = Field(
+        default=None, description="Scanned: the official who scanned the paper and signed the copy."
+    )
+    pages: int | None = Field(default=None, ge=1)
 
 
 @event("dossier.digitised", DIGITISATION)
 class DossierDigitised(Event):
-    """Every component of the dossier has an electronic copy."""
+    """Every component of the dossier has an electronic copy: uploaded, scanned at receipt and
+    signed by the officer, or reused from the owner's e-data store. Carries the dossier's
+    digitisation figures."""
 
     components: list[ComponentDigitised]
     digitised_at: datetime
+    unit: str | None = Field(default=None, description="The receiving unit.", examples=["H40.101"])
+    components_scanned: int | None = Field(default=None, ge=0, description="Paper components scanned here.")
+    components_uploaded: int | None = Field(default=None, ge=0, description="Components the applicant uploaded.")
+    components_reused: int | None = Field(default=None, ge=0, description="Components reused from the e-data store.")
+
+
+@event("result.archived", DIGITISATION)
+class ResultArchived(Event):
+    """The signed result is in the document store under its result code and in the owner's
+    e-data store (kho quản lý dữ liệu điện tử), where later dossiers reuse it."""
+
+    result_code: str = Field(examples=["H40.101-261122-0001-KQ1"])
+    document_id: str
+    sha256: str
+    unit: str | None = Field(default=None, description="The unit that issued it.")
+    kind: str | None = Field(default=None, description="Kind of document.", examples=["giay-khai-sinh"])
+    owner: SealedOwner | None = Field(default=None, description="Whose e-data store holds it, sealed for intake.")
+    valid_until: datetime | None = Field(default=None, description="Reusable until then; none: without limit.")
+    archived_at: datetime
 
 
 # --- payment (thanh toán phí, lệ phí) --------------------------------------------

@@ -17,7 +17,7 @@ from services.runtime.limits import Limited
 from services.runtime.logs import current_dossier
 from services.runtime.web import answers
 
-from .. import store
+from .. import domain, store
 from ..context import IntakeContext, IntakeDep
 from ..received import Receipt, ReceivedDossier, receive
 from ..submission import Accepted, Problem, Refused, Submission, check
@@ -51,7 +51,7 @@ async def submission_turn(intake: IntakeDep) -> AsyncIterator[None]:
 @router.post(
     "/dossiers",
     status_code=201,
-    responses=REPLAYED | answers(404, 409, 415, 503),
+    responses=REPLAYED | answers(404, 409, 503),
     dependencies=[Depends(submission_turn)],
 )
 async def submit_dossier(
@@ -74,7 +74,9 @@ async def submit_dossier(
     if idempotency_key and (earlier := await replayed(runtime, idempotency_key, fingerprint)):
         response.status_code = 200
         return earlier
-    checked = check(submission, intake.catalogue, intake.units.communes, intake.settings.max_component_bytes)
+    owner = domain.identity_hash(submission.applicant.identity_number, intake.settings.hash_key())
+    holdings = await store.holdings_of(runtime, owner, utcnow())
+    checked = check(submission, intake.catalogue, intake.units.communes, intake.settings.receipt_key(), holdings)
     if isinstance(checked, Refused):
         raise refusal("the dossier cannot be received", checked.problems)
 

@@ -42,13 +42,15 @@ class WithdrawalIn(BaseModel):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-@router.post("/dossiers/{code}/supplement", responses=answers(415))
+@router.post("/dossiers/{code}/supplement")
 async def supplement(
     code: str, body: SupplementIn, request: Request, runtime: RuntimeDep, intake: IntakeDep, token: ReceiptToken = ""
 ) -> dict[str, Any]:
     """The owner resubmits every requested document; the due date moves by the paused working days."""
     dossier = await owners_request(request, runtime, intake, code, token, body.owner)
-    components, problems = received_components(body.components, intake.settings.max_component_bytes)
+    procedure = intake.catalogue.get(dossier.event().procedure_code)
+    holdings = await store.holdings_of(runtime, dossier.identity_hash, utcnow())
+    components, problems = received_components(body.components, procedure, intake.settings.receipt_key(), holdings)
     if problems:
         raise refusal("the supplement cannot be accepted", problems)
 
