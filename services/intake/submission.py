@@ -213,6 +213,8 @@ def received_components(
         if component.form == "paper":
             received.append(ComponentReceived(name=component.name, form="paper", kind=kind))
         elif component.form == "e_data_store":
+            if procedure and component.name not in procedure.reusable_components:
+                continue  # not reusable at all: the procedure's rules say so (not_reusable)
             if holding := _held(kind, holdings):
                 received.append(_reused(component.name, holding))
             else:

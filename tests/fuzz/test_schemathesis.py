@@ -72,7 +72,9 @@ def pdf_body(_: Any, value: Any) -> bytes:
 
 SERVICES: dict[str, Callable[[Path], Service[Any]]] = {
     "intake": lambda _: intake.create(IntakeSettings(profile="development")),
-    "digitisation": lambda _: digitisation.create(DigitisationSettings(profile="development")),
+    "digitisation": lambda _: digitisation.create(
+        DigitisationSettings(profile="development", trust_roots_file=str(dev_pki().root))
+    ),
     "payment": lambda _: payment.create(PaymentSettings(profile="development")),
     "signing": lambda _: signing.create(
         signing_settings(approval_public_key_file=str(APPROVAL_PUBLIC_KEY)), transport=dev_pki().transport()

@@ -4,7 +4,7 @@ submission leaves behind (nothing). Shared helpers for the other intake test fil
 from __future__ import annotations
 
 import asyncio
-import base64
+import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,27 +12,43 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from motcua_contracts import DossierReceived
+from motcua_contracts import DossierReceived, new_event_id
 from pydantic import ValidationError
 
+from services.intake import domain
 from services.intake.app import create
 from services.intake.context import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.runtime import LOCAL_TZ
 from services.runtime import clock as runtime_clock
 from services.runtime.personal import UnreadableSeal
+from services.runtime.receipts import upload_token
 from tests.harness import Harness, until
 
 IDENTITY = "001203004567"
-PDF = base64.b64encode(b"%PDF-1.7 test").decode()
+UPLOAD_KEY = IntakeSettings(profile="development").receipt_key()  # the document store signs uploads with it
+
+
+def uploaded(name: str, content: bytes = b"%PDF-1.7 test") -> dict[str, Any]:
+    """An electronic component, as the document store answered its upload (digitisation's `POST /documents`)."""
+    document_id, sha256 = f"UP-{new_event_id()}", hashlib.sha256(content).hexdigest()
+    return {
+        "name": name,
+        "form": "electronic",
+        "document_id": document_id,
+        "sha256": sha256,
+        "upload_token": upload_token(UPLOAD_KEY, document_id, sha256),
+    }
+
+
 GOOD: dict[str, Any] = {  # building permit: partly online, 75,000 VND, 15 working days
     "procedure_code": "1.009994",
     "commune_code": "H40.101",
     "channel": "online_partial",
     "applicant": {"name": "Trần Thị Mai", "phone": "0987654321", "identity_number": IDENTITY},
     "components": [
-        {"name": "Đơn đề nghị cấp giấy phép xây dựng", "form": "electronic", "content_base64": PDF},
-        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "e_data_store"},
+        uploaded("Đơn đề nghị cấp giấy phép xây dựng"),
+        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "paper"},
         {"name": "Bản vẽ thiết kế xây dựng", "form": "paper"},
     ],
 }
@@ -42,28 +58,22 @@ RESIDENCE: dict[str, Any] = {  # permanent residence: fully online, 7 working da
     "channel": "online_full",
     "applicant": {"name": "Nguyễn Văn An", "phone": "0912345678", "identity_number": "079090001234"},
     "components": [
-        {"name": "Tờ khai thay đổi thông tin cư trú", "form": "electronic", "content_base64": PDF},
+        uploaded("Tờ khai thay đổi thông tin cư trú"),
         {"name": "Giấy tờ chứng minh chỗ ở hợp pháp", "form": "paper"},
     ],
 }
 MONDAY_9AM = datetime(2026, 11, 16, 9, 0, tzinfo=LOCAL_TZ)
 STATE = ("dossiers", "tracking", "sequences", "submissions", "outbox")  # what a dossier leaves in the store
-MAX_FILE = 1024
 
 
 def settings(**changes: Any) -> IntakeSettings:
-    return IntakeSettings(profile="development", max_component_bytes=MAX_FILE, **changes)
+    return IntakeSettings(profile="development", **changes)
 
 
 @asynccontextmanager
 async def running(**changes: Any) -> AsyncIterator[Harness[IntakeContext]]:
     async with Harness.running(create(settings(**changes))) as intake:
         yield intake
-
-
-def component(name: str, content: bytes | str, form: str = "electronic") -> dict[str, Any]:
-    encoded = content if isinstance(content, str) else base64.b64encode(content).decode()
-    return {"name": name, "form": form, "content_base64": encoded}
 
 
 def stored(intake: Harness[Any]) -> dict[str, int]:
@@ -82,7 +92,8 @@ def clock_setter(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
 
 # --- each rule alone ------------------------------------------------------------------------
 
-FIRST, REUSED, PAPER = GOOD["components"]
+FIRST, LAND, PAPER = GOOD["components"]
+FORGED = {**FIRST, "upload_token": upload_token(b"another key", FIRST["document_id"], FIRST["sha256"])}
 DOMAIN_FAULTS = [
     ({"procedure_code": "9.999999"}, 404, "unknown_procedure", "unknown procedure"),
     ({"commune_code": "H99.999"}, 404, "unknown_commune", "unknown commune"),
@@ -91,27 +102,11 @@ DOMAIN_FAULTS = [
     ({"channel": "counter"}, 422, "receiving_officer_missing", "receiving officer"),
     ({"channel": "post"}, 422, "postal_reference_missing", "postal item number"),
     ({"components": [FIRST]}, 422, "missing_component", "Giấy tờ chứng minh quyền sử dụng đất"),
-    (
-        {"components": [FIRST, REUSED, {**PAPER, "form": "e_data_store"}]},
-        422,
-        "not_reusable",
-        "cannot come from the e-data store",
-    ),
-    ({"components": [{**FIRST, "content_base64": None}, REUSED, PAPER]}, 422, "file_missing", "has no file"),
-    ({"components": [{**FIRST, "content_base64": "***"}, REUSED, PAPER]}, 422, "file_not_base64", "not valid base64"),
-    ({"components": [{**FIRST, "content_base64": "JVBERi0xé"}, REUSED, PAPER]}, 422, "file_not_base64", "base64"),
-    (
-        {"components": [component(FIRST["name"], b"MZ\x90 exe"), REUSED, PAPER]},
-        415,
-        "file_type",
-        "only PDF, JPEG or PNG",
-    ),
-    (
-        {"components": [component(FIRST["name"], b"%PDF-" + b"x" * MAX_FILE), REUSED, PAPER]},
-        413,
-        "file_too_large",
-        f"exceeds {MAX_FILE} bytes",
-    ),
+    ({"components": [FIRST, LAND, {**PAPER, "form": "e_data_store"}]}, 422, "not_reusable", "cannot come from"),
+    ({"components": [FIRST, {**LAND, "form": "e_data_store"}, PAPER]}, 422, "not_held", "not in the owner's e-data"),
+    ({"components": [{"name": FIRST["name"], "form": "electronic"}, LAND, PAPER]}, 422, "file_missing", "upload"),
+    ({"components": [FORGED, LAND, PAPER]}, 422, "upload_unknown", "did not answer this upload"),
+    ({"components": [{**FIRST, "sha256": "0" * 64}, LAND, PAPER]}, 422, "upload_unknown", "wrong id, hash or token"),
 ]
 
 
@@ -161,11 +156,7 @@ async def test_a_submission_with_several_faults_lists_them_all() -> None:
         **GOOD,
         "commune_code": "H99.999",
         "channel": "online_full",
-        "components": [
-            component(FIRST["name"], "***"),
-            {**PAPER, "form": "e_data_store"},
-            component("Ảnh chụp", b"MZ\x90 exe"),
-        ],
+        "components": [FORGED, {**PAPER, "form": "e_data_store"}, {"name": "Ảnh chụp", "form": "electronic"}],
     }
     async with running() as intake, intake.http() as client:
         response = await client.post("/dossiers", json=faulty)
@@ -173,30 +164,66 @@ async def test_a_submission_with_several_faults_lists_them_all() -> None:
     problems = response.json()["detail"]["problems"]
     assert sorted(p["kind"] for p in problems) == [
         "channel_not_allowed",
-        "file_not_base64",
-        "file_type",
+        "file_missing",
         "missing_component",
         "not_reusable",
         "unknown_commune",
+        "upload_unknown",
     ]
-    assert {p.get("component") for p in problems} >= {REUSED["name"], PAPER["name"], "Ảnh chụp", FIRST["name"]}
+    assert {p.get("component") for p in problems} >= {LAND["name"], PAPER["name"], "Ảnh chụp", FIRST["name"]}
     assert stored(intake) == dict.fromkeys(STATE, 0)
 
 
-@pytest.mark.parametrize(
-    ("files", "status"),
-    [
-        ([b"MZ\x90 exe", b"%PDF-" + b"x" * MAX_FILE], 415),  # a wrong type outranks a large file
-        ([b"%PDF-" + b"x" * MAX_FILE, b"%PDF-ok"], 413),  # a large file outranks a missing component
-    ],
-)
-async def test_the_answer_takes_the_most_specific_status(files: list[bytes], status: int) -> None:
-    components = [component(f"Tệp {n}", content) for n, content in enumerate(files)]
+# --- the owner's e-data store ------------------------------------------------------------------
+
+
+async def hold(intake: Harness[Any], kind: str, valid_until: datetime | None = None) -> str:
+    """The owner of GOOD holds a document of `kind` (as intake learns from `result.archived`)."""
+    owner = domain.identity_hash(IDENTITY, intake.context.settings.hash_key())
+    document_id = f"H40.101-261001-0003-KQ1-{kind}"
+    await intake.documents.put(
+        "holdings",
+        [
+            {
+                "_id": f"{owner}:{kind}",
+                "owner": owner,
+                "kind": kind,
+                "document_id": document_id,
+                "sha256": "5" * 64,
+                "valid_until": valid_until,
+                "archived_at": datetime(2026, 10, 1, tzinfo=UTC),
+            }
+        ],
+    )
+    return document_id
+
+
+async def test_a_component_the_owner_holds_is_taken_from_the_e_data_store_without_asking() -> None:
     async with running() as intake, intake.http() as client:
-        response = await client.post("/dossiers", json={**GOOD, "components": [*components, REUSED]})
-    assert response.status_code == status
-    kinds = [p["kind"] for p in response.json()["detail"]["problems"]]
-    assert kinds.count("missing_component") == 2  # listed too, whatever the status
+        held = await hold(intake, "giay-chung-nhan-quyen-su-dung-dat")
+        response = await client.post("/dossiers", json={**GOOD, "components": [FIRST, PAPER]})
+        assert response.status_code == 201, response.text
+        assert response.json()["reused_components"] == [LAND["name"]]
+        [received] = await intake.emitted()
+        reused = next(c for c in received.components if c.name == LAND["name"])
+        assert (reused.form, reused.document_id, reused.kind) == (
+            "e_data_store",
+            held,
+            "giay-chung-nhan-quyen-su-dung-dat",
+        )
+        # named as e_data_store, the same
+        named = await client.post(
+            "/dossiers", json={**GOOD, "components": [FIRST, {**LAND, "form": "e_data_store"}, PAPER]}
+        )
+        assert named.status_code == 201 and named.json()["reused_components"] == [LAND["name"]]
+
+
+async def test_an_expired_holding_is_not_reused() -> None:
+    async with running() as intake, intake.http() as client:
+        await hold(intake, "giay-chung-nhan-quyen-su-dung-dat", valid_until=datetime(2026, 1, 1, tzinfo=UTC))
+        response = await client.post("/dossiers", json={**GOOD, "components": [FIRST, PAPER]})
+    assert response.status_code == 422
+    assert [p["kind"] for p in response.json()["detail"]["problems"]] == ["missing_component"]
 
 
 # --- personal data and settings ----------------------------------------------------------------

@@ -31,7 +31,7 @@ async def test_a_good_submission_answers_its_receipt_and_publishes_the_same_fact
     assert (due.hour, due.minute, due.utcoffset()) == (17, 0, timedelta(hours=7))
     assert isinstance(received, DossierReceived)
     assert (received.dossier_code, received.fee_vnd, received.due_at) == (receipt["dossier_code"], 75000, due)
-    assert [c.form for c in received.components] == ["electronic", "e_data_store", "paper"]
+    assert [c.form for c in received.components] == ["electronic", "paper", "paper"]
     assert received.components[0].sha256 and received.level == "commune" and received.workflow
     # the stored dossier is the event's facts plus intake's own
     assert stored_dossier is not None
@@ -162,8 +162,9 @@ async def test_the_receipt_slip_is_a_vietnamese_pdf_behind_the_token() -> None:
 
 
 async def test_a_receipt_token_is_the_provinces_mac_of_the_code_and_older_receipts_still_open() -> None:
+    on_paper = {**GOOD, "components": [{"name": c["name"], "form": "paper"} for c in GOOD["components"]]}
     async with running(receipt_token_key="province-a") as a, a.http() as client:
-        receipt = (await client.post("/dossiers", json=GOOD)).json()
+        receipt = (await client.post("/dossiers", json=on_paper)).json()
         code = receipt["dossier_code"]
         # a receipt issued before tokens were made from the code: its random token was stored
         a.documents.data["dossiers"][code]["access_token"] = "an-older-random-token-of-22"
@@ -174,7 +175,7 @@ async def test_a_receipt_token_is_the_provinces_mac_of_the_code_and_older_receip
             json={"owner": GOOD["applicant"]["phone"], "reason": "Không còn nhu cầu"},
         )
     async with running(receipt_token_key="province-b") as b, b.http() as client:
-        same_code = (await client.post("/dossiers", json=GOOD)).json()
+        same_code = (await client.post("/dossiers", json=on_paper)).json()
     assert older.status_code == 200 and withdrawal.status_code == 202
     assert same_code["dossier_code"] == code  # another key, another token: it cannot be worked out from the code
     assert len(receipt["access_token"]) >= 22 and same_code["access_token"] != receipt["access_token"]

@@ -4,7 +4,6 @@ receipt's access token: the code and the owner's phone are not enough."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from motcua_contracts import (
 from services.runtime import LOCAL_TZ, utcnow
 from tests.harness import Harness
 
-from .test_intake import MONDAY_9AM, clock_setter, running
+from .test_intake import MONDAY_9AM, clock_setter, running, uploaded
 from .test_intake_tracking import OWNER, submit, track
 
 DOCUMENT = "Giấy tờ chứng minh chỗ ở hợp pháp"
@@ -210,19 +209,17 @@ async def test_an_uploaded_supplement_is_checked_like_a_submission() -> None:
         receipt = await submit(client)
         code, url = receipt["dossier_code"], request_url(receipt, "supplement")
         await intake.deliver(supplement_requested(code, utcnow()))
-        exe = base64.b64encode(b"MZ\x90 exe").decode()
-        upload = {
-            "owner": OWNER["phone"],
-            "components": [{"name": DOCUMENT, "form": "electronic", "content_base64": exe}],
-        }
+        good = uploaded(DOCUMENT, b"%PDF-1.7 scan")
+        upload = {"owner": OWNER["phone"], "components": [{**good, "upload_token": "forged"}]}
         refused_file = await client.post(url, json=upload)
-        pdf = base64.b64encode(b"%PDF-1.7 scan").decode()
-        upload["components"][0]["content_base64"] = pdf
-        accepted = await client.post(url, json=upload)
+        accepted = await client.post(url, json=upload | {"components": [good]})
         [supplemented] = await intake.emitted(DossierSupplemented)
-    assert refused_file.status_code == 415 and "only PDF, JPEG or PNG" in refused_file.text
+    assert refused_file.status_code == 422 and "did not answer this upload" in refused_file.text
     assert accepted.status_code == 200
-    assert supplemented.components[0].sha256
+    assert (supplemented.components[0].sha256, supplemented.components[0].document_id) == (
+        good["sha256"],
+        good["document_id"],
+    )
 
 
 async def test_the_code_and_the_owners_phone_are_not_enough_to_change_a_dossier() -> None:

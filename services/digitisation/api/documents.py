@@ -137,9 +137,10 @@ def _extension(media_type: str) -> str:
     return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(media_type, "")
 
 
-def _excerpt(text: str, wanted: list[str], width: int = 80) -> str:
-    """The line of `text` where the first wanted word appears."""
-    for line in text.splitlines():
-        if wanted[0] in words(line):
-            return line.strip()[: width * 2]
-    return " ".join(text.split())[:width]
+def _excerpt(text: str, wanted: list[str], width: int = 160) -> str:
+    """The line of `text` holding most of the wanted words."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    best = max(lines, key=lambda line: len(set(words(line)) & set(wanted)))
+    return best[:width]

@@ -30,7 +30,7 @@ from ..signatures import NotVouched, vouched
 from ..upload import received
 from .access import not_found, official_of
 from .documents import shown
-from .uploads import files_of
+from .uploads import files_in, form_of
 
 router = APIRouter(tags=["scans"], responses=answers(401, 404, 503))
 SCAN_HOURS = 24  # an assembled copy waits this long for its signature
@@ -56,8 +56,8 @@ async def scan(code: str, request: Request, runtime: RuntimeDep, digitisation: D
     dossier = await store.find_dossier(runtime, code)
     if dossier is None or not dossier.may_read(official):
         raise not_found(f"dossier {code!r}")
-    pages = await files_of(request, "pages", digitisation.settings.max_files_per_scan)
-    name = (await request.form()).get("component")
+    form = await form_of(request, digitisation.settings.max_files_per_scan)
+    pages, name = files_in(form, "pages"), form.get("component")
     component = dossier.component(name) if isinstance(name, str) else None
     if component is None:
         raise HTTPException(422, "name the dossier's component scanned (`component`), as the dossier names it")

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, HTTPException, Request
 from motcua_contracts import new_event_id
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.runtime import RuntimeDep, utcnow
 from services.runtime.clients import client_of
@@ -58,12 +59,17 @@ async def count_upload(request: Request, digitisation: Digitisation) -> None:
         raise HTTPException(429, TOO_MANY.format(seconds=wait), {"Retry-After": str(wait)}) from None
 
 
-async def files_of(request: Request, field: str, most: int) -> list[UploadFile]:
-    """The files of multipart field `field` (422 if there is none, or more than `most`)."""
+async def form_of(request: Request, most_files: int) -> FormData:
+    """The request's multipart form (422 if it is not one, is malformed or has too many parts)."""
     try:
-        form = await request.form(max_files=most, max_fields=10)
-    except (AssertionError, ValueError, KeyError) as error:  # not multipart, malformed, too many parts
-        raise HTTPException(422, f"send the files as multipart/form-data: {error}") from None
+        return await request.form(max_files=most_files, max_fields=10)
+    except (StarletteHTTPException, AssertionError, ValueError, KeyError) as error:  # Starlette's 400
+        reason = error.detail if isinstance(error, StarletteHTTPException) else str(error)
+        raise HTTPException(422, f"send the files as multipart/form-data: {reason}") from None
+
+
+def files_in(form: FormData, field: str) -> list[UploadFile]:
+    """The files of multipart field `field` (422 if there is none)."""
     files = [value for value in form.getlist(field) if isinstance(value, UploadFile)]
     if not files:
         raise HTTPException(422, f"send the file as the multipart field `{field}`")
@@ -76,7 +82,7 @@ async def upload(request: Request, runtime: RuntimeDep, digitisation: Digitisati
     is truncated, corrupt, encrypted, a decompression bomb or of absurd dimensions is refused
     with the problem named and nothing is stored. Counted against the client's per-minute budget."""
     await count_upload(request, digitisation)
-    [file] = await files_of(request, "file", 1)
+    [file] = files_in(await form_of(request, 1), "file")
     async with received(runtime, [file], digitisation.limits) as [checked]:
         await runtime.files.put(checked.sha256, checked.path)
     now = utcnow()
