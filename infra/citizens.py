@@ -1,6 +1,6 @@
-"""The citizens (công dân) of a load run: they submit dossiers to intake at a steady rate, try
-again when intake is busy or does not answer, and resubmit the documents an official asked
-for (bổ sung hồ sơ)."""
+"""The citizens (công dân) of a load run: they upload their files to the document store and
+submit dossiers to intake at a steady rate, try again when a service is busy or does not
+answer, and resubmit the documents an official asked for (bổ sung hồ sơ)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import httpx
 from services.runtime.retry import backoff
 
 from .casework import Verdict, judge_resubmission
-from .dossiers import make_dossier
+from .dossiers import UploadRefused, make_dossier, with_uploads
 from .platform_api import PlatformApi, Tally
 
 RETRY_AFTER_S = 60  # intake's pause for owner look-ups, when it does not say
@@ -99,8 +99,35 @@ async def submit_dossier(
     return None
 
 
+async def upload_files(
+    client: httpx.AsyncClient,
+    dossier: dict[str, Any],
+    submissions: Submissions,
+    in_flight: asyncio.Semaphore | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> dict[str, Any] | None:
+    """The dossier's files uploaded to the document store (again after a busy answer, a timeout
+    or a lost connection, up to SUBMIT_ATTEMPTS times): the submission naming them, or None."""
+    for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+        try:
+            async with in_flight or contextlib.nullcontext():
+                return await with_uploads(client, dossier)
+        except (httpx.TimeoutException, httpx.TransportError):
+            submissions.hurdles["upload unreachable"] += 1
+        except UploadRefused as refused:
+            if refused.status not in BUSY and refused.status < 500:
+                submissions.refused += 1
+                return None
+            submissions.hurdles["upload busy"] += 1
+        if attempt < SUBMIT_ATTEMPTS:
+            await sleep(backoff(attempt, SUBMIT_PAUSE_S, cap=SUBMIT_PAUSE_CAP_S))
+    submissions.gave_up += 1
+    return None
+
+
 async def submit_at_rate(
     client: httpx.AsyncClient,
+    digitisation: httpx.AsyncClient,
     rng: random.Random,
     procedures: list[dict[str, Any]],
     communes: list[dict[str, Any]],
@@ -110,19 +137,21 @@ async def submit_at_rate(
     submissions: Submissions,
     connections: int = 32,
 ) -> None:
-    """Submit `count` realistic dossiers at `rate` per second; `on_answer` gets each receipt,
-    or None for a dossier intake refused or its citizen gave up on (`submissions` says which)."""
+    """Submit `count` realistic dossiers at `rate` per second (their files uploaded to
+    `digitisation` first); `on_answer` gets each receipt, or None for a dossier refused or given up
+    on (`submissions` says which)."""
     # Bound requests in flight: a deep queue inside the HTTP client's pool costs more CPU than the platform.
     in_flight = asyncio.Semaphore(connections)
     start = time.monotonic()
 
     async def submit(i: int) -> None:
         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-        dossier = make_dossier(rng, procedures, communes)
+        drawn = make_dossier(rng, procedures, communes)
         sent_at = time.monotonic()
-        receipt = await submit_dossier(client, dossier, submissions, in_flight)
+        dossier = await upload_files(digitisation, drawn, submissions, in_flight)
+        receipt = None if dossier is None else await submit_dossier(client, dossier, submissions, in_flight)
         if receipt is not None:
-            owner = dossier["applicant"]["phone"]
+            owner = drawn["applicant"]["phone"]
             on_answer(Receipt(receipt["dossier_code"], owner, sent_at, time.monotonic(), receipt["access_token"]))
         else:
             on_answer(None)

@@ -17,6 +17,7 @@ from typing import Any
 from services.runtime.retry import backoff
 
 from .casework import (
+    RECEIVING,
     REFUSAL_REASONS,
     SUPPLEMENT_REASON,
     Case,
@@ -28,6 +29,7 @@ from .casework import (
 )
 from .citizens import resubmit
 from .platform_api import PlatformApi, Tally, detail_of
+from .scanning_desk import ScanningDesk
 from .signing_desk import SigningDesk
 from .staffing import PROVINCE_ADMIN, SECOND_PROVINCE_ADMIN, Roster
 
@@ -60,6 +62,7 @@ class Desk:
         self.catalogue: dict[str, list[str]] = {}
         self.locks: defaultdict[Any, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.signing = SigningDesk(api, tally, options.patience)
+        self.scanning = ScanningDesk(api, tally, options.patience)
 
     async def work(self, case: Case) -> None:
         """Make the moves the dossier's current step calls for until none is left."""
@@ -85,6 +88,8 @@ class Desk:
             await self.ask_supplement(case, official)
             return  # the forward comes as the next move
         if move.act == "forward":
+            if move.step.role == RECEIVING:  # at receipt: the paper is scanned before it moves on
+                await self.scanning.scan_paper(case.code, official)
             await self.when_ready(case, move, official, "forward", BEFORE_FORWARD)
         elif move.act == "approve":
             if await self.when_ready(case, move, official, "approval", BEFORE_APPROVAL):

@@ -1,10 +1,15 @@
-"""Realistic dossier submissions for load runs and tests."""
+"""Realistic dossier submissions for load runs and tests: `make_dossier` draws one, its files as
+bytes; `with_uploads` puts those files into the document store (digitisation's `POST /documents`),
+as a portal does, and answers the submission that names them."""
 
 from __future__ import annotations
 
-import base64
+import io
 import random
 from typing import Any
+
+import httpx
+import pikepdf
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Đức", "Quốc", "Thu", "Bảo"]
@@ -41,7 +46,17 @@ PROCEDURE_WEIGHT = {
     "Đất đai": 1,
     "Xây dựng": 1,
 }
-FAKE_PDF = b"%PDF-1.7\n% motcua sample component\n"
+
+
+def sample_pdf(rng: random.Random, title: str) -> bytes:
+    """A small real PDF, different each time (its own content id), as an applicant uploads."""
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(595, 842))
+    document.docinfo["/Title"] = title
+    document.docinfo["/Subject"] = rng.randbytes(16).hex()
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 def person_name(rng: random.Random) -> str:
@@ -49,22 +64,21 @@ def person_name(rng: random.Random) -> str:
     return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
 
 
-def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict]) -> dict[str, Any]:
+def make_dossier(
+    rng: random.Random, procedures: list[dict], communes: list[dict], channel: str | None = None
+) -> dict[str, Any]:
+    """A dossier of one of `procedures` at one of `communes`, on `channel` (drawn if not given):
+    online, its files (bytes, under `file`) to upload; at the counter or by post, on paper."""
     procedures = [p for p in procedures if p["online_level"] != "information"]
     procedure = rng.choices(procedures, weights=[PROCEDURE_WEIGHT.get(p["field"], 1) for p in procedures])[0]
     allowed = [c for c in CHANNELS if procedure["online_level"] == "full" or c != "online_full"]
-    channel = rng.choices(allowed, weights=[CHANNELS[c] for c in allowed])[0]
+    channel = channel or rng.choices(allowed, weights=[CHANNELS[c] for c in allowed])[0]
     online = channel.startswith("online")
-    components = []
+    components: list[dict[str, Any]] = []
     for component in procedure["components"]:
         name = component["name"]
-        if component["reusable"] and rng.random() < 0.3:
-            components.append({"name": name, "form": "e_data_store"})
-        elif online:
-            content = FAKE_PDF + rng.randbytes(rng.randint(500, 3000))
-            components.append(
-                {"name": name, "form": "electronic", "content_base64": base64.b64encode(content).decode()}
-            )
+        if online:  # uploaded before the submission: see `with_uploads`
+            components.append({"name": name, "form": "electronic", "file": sample_pdf(rng, name)})
         else:
             components.append({"name": name, "form": "paper"})
     extra: dict[str, str] = {}
@@ -83,3 +97,37 @@ def make_dossier(rng: random.Random, procedures: list[dict], communes: list[dict
         },
         "components": components,
     }
+
+
+class UploadRefused(RuntimeError):
+    """The document store did not take a file: its answer's `status`, and the message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def with_uploads(digitisation: httpx.AsyncClient, dossier: dict[str, Any]) -> dict[str, Any]:
+    """The submission of `dossier`: each file put into the document store first and named by the
+    document id, hash and upload token the store answers with."""
+    components = []
+    for component in dossier["components"]:
+        if "file" not in component:
+            components.append(component)
+            continue
+        answer = await digitisation.post(
+            "/documents", files={"file": ("thanh-phan.pdf", component["file"], "application/pdf")}
+        )
+        if answer.status_code != 201:
+            raise UploadRefused(answer.status_code, f"upload of {component['name']!r}: {answer.text[:200]}")
+        stored = answer.json()
+        components.append(
+            {
+                "name": component["name"],
+                "form": "electronic",
+                "document_id": stored["document_id"],
+                "sha256": stored["sha256"],
+                "upload_token": stored["upload_token"],
+            }
+        )
+    return dossier | {"components": components}

@@ -52,6 +52,9 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
         httpx.AsyncClient(
             base_url=stack.service_url("intake"), timeout=30, limits=httpx.Limits(max_connections=CONNECTIONS)
         ) as intake,
+        httpx.AsyncClient(
+            base_url=stack.service_url("digitisation"), timeout=60, limits=httpx.Limits(max_connections=CONNECTIONS)
+        ) as digitisation,
         Officers.for_stack(stack, options) as officers,
     ):
         procedures = (await intake.get("/procedures")).raise_for_status().json()["procedures"]
@@ -74,7 +77,16 @@ async def run(stack: Stack, args: argparse.Namespace) -> Summary:
 
             submissions = asyncio.create_task(
                 submit_at_rate(
-                    intake, rng, procedures, communes, args.count, args.rate, on_answer, attempts, CONNECTIONS
+                    intake,
+                    digitisation,
+                    rng,
+                    procedures,
+                    communes,
+                    args.count,
+                    args.rate,
+                    on_answer,
+                    attempts,
+                    CONNECTIONS,
                 )
             )
             deadline = start + args.count / args.rate + args.timeout

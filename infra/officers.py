@@ -12,8 +12,11 @@ plays the official the step belongs to, after a think time:
 - a step nobody holds (a pooled step such as receive and return, or one nobody could be
   assigned to): an official of that unit and role claims it, then acts; if the claim answers
   409 "already held", whoever holds it acts once their assignment is seen;
-- the holder forwards; a leader approves the step that ends with approval, retrying once
-  routing's view no longer waits for the fee or the scans; the receiving officer returns
+- the receiving officer who takes a dossier in scans its paper components at digitisation
+  (a page per component, assembled there into the electronic copy), signs each copy at
+  signing with their own certificate and hands it back (`infra/scanning_desk.py`), then
+  forwards; the holder forwards; a leader approves the step that ends with approval, retrying
+  once routing's view no longer waits for the fee or the scans; the receiving officer returns
   the result;
 - at a dossier's first specialist review, a share of dossiers is sent back once for one of
   its procedure's documents (the citizen resubmits it, retrying while intake answers 409)
@@ -91,6 +94,7 @@ class Endpoints:
     issuer: str
     kafka: Mapping[str, str]  # the read-only user's connection (departments and dashboards read the same)
     signing: str = "http://127.0.0.1:8005"
+    digitisation: str = "http://127.0.0.1:8002"
 
     @classmethod
     def of(cls, stack: Stack) -> Endpoints:
@@ -100,6 +104,7 @@ class Endpoints:
             stack.issuer_url,
             stack.kafka_client("reader"),
             stack.service_url("signing"),
+            stack.service_url("digitisation"),
         )
 
 
@@ -122,6 +127,7 @@ class Officers:
             endpoints.issuer,
             options.connections,
             signing_url=endpoints.signing,
+            digitisation_url=endpoints.digitisation,
         )
         self.roster = Roster(api, options.admin, options.confirming_admin)
         self.desk = Desk(api, self.roster, self.tally, options)

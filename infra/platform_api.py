@@ -1,5 +1,5 @@
-"""The platform's public HTTP interfaces as an outside party uses them: routing's officer API
-with officials' tokens from the identity provider, intake's citizen API, a bounded number of
+"""The platform's public HTTP interfaces as an outside party uses them: routing's officer API,
+signing's and digitisation's, with officials' tokens from the identity provider, intake's citizen API, a bounded number of
 requests in flight, and a tally of every answer that was not the expected one."""
 
 from __future__ import annotations
@@ -86,11 +86,12 @@ class PlatformApi:
         clock: Callable[[], float] = time.monotonic,
         patience: float = UNAVAILABLE_PATIENCE_S,
         signing_url: str = "http://127.0.0.1:8005",
+        digitisation_url: str = "http://127.0.0.1:8002",
     ) -> None:
         self.client = client
         self.patience = patience
         self.routing_url, self.intake_url, self.issuer_url = routing_url, intake_url, issuer_url
-        self.signing_url = signing_url
+        self.signing_url, self.digitisation_url = signing_url, digitisation_url
         self.in_flight = asyncio.Semaphore(in_flight)
         self.clock = clock
         self.tokens: dict[str, tuple[str, float]] = {}  # official → (access token, expires at)
@@ -102,16 +103,27 @@ class PlatformApi:
         """Call routing's officer API as `official`; a refused token is renewed once."""
         return await self.as_official(official, method, self.routing_url + path, json, params)
 
-    async def signing(self, official: str, method: str, path: str, json: Any = None) -> httpx.Response:
-        """Call signing's API as `official` (a leader signing the results they approved)."""
-        return await self.as_official(official, method, self.signing_url + path, json)
+    async def signing(self, official: str, method: str, path: str, json: Any = None, **options: Any) -> httpx.Response:
+        """Call signing's API as `official` (a leader signing the results they approved, an officer a scan)."""
+        return await self.as_official(official, method, self.signing_url + path, json, **options)
+
+    async def digitisation(self, official: str, method: str, path: str, **options: Any) -> httpx.Response:
+        """Call digitisation's API as `official` (a receiving officer scanning paper components)."""
+        return await self.as_official(official, method, self.digitisation_url + path, **options)
 
     async def as_official(
-        self, official: str, method: str, url: str, json: Any = None, params: dict[str, str] | None = None
+        self,
+        official: str,
+        method: str,
+        url: str,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        **options: Any,
     ) -> httpx.Response:
         for renewed in (False, True):
-            headers = {"Authorization": f"Bearer {await self.token(official, renew=renewed)}"}
-            response = await self.send(method, url, json=json, params=params, headers=headers)
+            auth = {"Authorization": f"Bearer {await self.token(official, renew=renewed)}"}
+            response = await self.send(method, url, json=json, params=params, headers=(headers or {}) | auth, **options)
             if response.status_code != 401:
                 break
         return response

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 for tool in java mvn python3; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is required" >&2; exit 1; }
 done
-# Debian packages: a Unicode font for PDFs (fonts-dejavu-core); and, for the tests, the
+# Debian packages: a Unicode font for PDFs (fonts-dejavu-core); Tesseract with its Vietnamese
+# data for digitisation's OCR; and, for the tests, the
 # independent tools that check what we produce as a third party would: openssl (result
 # signatures), poppler-utils (PDF text and rendering), zbar-tools (QR codes), chromium.
 need=()
@@ -18,6 +19,8 @@ command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v chromium >/dev/null || need+=(chromium)  # browser tests of the web pages
 command -v softhsm2-util >/dev/null || need+=(softhsm2)  # the development PKI's PKCS#11 tokens (keys never on disk in clear)
 command -v certutil >/dev/null || need+=(libnss3-tools)  # an NSS trust store for poppler's pdfsig in the tests
+command -v tesseract >/dev/null || need+=(tesseract-ocr)  # digitisation's OCR of scans
+[ -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] || need+=(tesseract-ocr-vie)  # its Vietnamese data
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,7 +1,7 @@
 """Stats (thống kê): read models over every topic, for dashboards.
 
-Counts each event exactly once (inbox) and publishes a province snapshot on
-`motcua.stats.v1` whenever counters change. A dossier's history is not kept here:
+Counts each event exactly once (inbox) and publishes snapshots of the province's and each
+unit's counters on `motcua.stats.v1` whenever they change. A dossier's history is not kept here:
 its one projection is intake's public tracking.
 """
 
@@ -29,26 +29,28 @@ async def on_event(event: Event, tx: Tx, context: None) -> None:
 
 
 async def publish_snapshots(runtime: Runtime[Any]) -> None:
-    """Emit the province counters when they changed since the last snapshot."""
+    """Emit the counters of the province, and of each unit, that changed since their last snapshot."""
     settings = cast(StatsSettings, runtime.settings)
-    last: dict | None = None
+    last: dict[str, dict] = {}
     while True:
         await asyncio.sleep(settings.snapshot_every_s)
         try:
-            current = await store.counters(runtime, store.PROVINCE)
-            if current and current != last:
-                values = {name: current.get(name, 0) for name in domain.COUNTERS}
-
-                async def emit(tx: Tx, values: dict = values) -> None:
-                    tx.emit(
-                        StatsSnapshot(dossier_code=store.PROVINCE, as_of=utcnow(), **values),
-                        commune=settings.province_code,
-                    )
-
-                await runtime.transact(emit)
-                last = current
+            current = {row.pop("_id"): row for row in await store.communes(runtime)}
+            current[store.PROVINCE] = await store.counters(runtime, store.PROVINCE) or {}
+            changed = {key: counters for key, counters in current.items() if counters and counters != last.get(key)}
+            if changed:
+                await runtime.transact(lambda tx, changed=changed: _emit(tx, changed, settings.province_code))
+                last.update(changed)
         except Exception:
             log.exception("stats snapshot failed")
+
+
+async def _emit(tx: Tx, changed: dict[str, dict], province: str) -> None:
+    now = utcnow()
+    for key, counters in changed.items():
+        values = {name: counters.get(name, 0) for name in domain.COUNTERS}
+        unit = None if key == store.PROVINCE else key
+        tx.emit(StatsSnapshot(dossier_code=key, as_of=now, unit=unit, **values), commune=unit or province)
 
 
 # Every event of the dossier lifecycle, except stats' own snapshots.

@@ -10,6 +10,8 @@ from motcua_contracts import (
     DossierWithdrawn,
     Event,
     PaymentCompleted,
+    ResultArchived,
+    ResultSigned,
 )
 
 COUNTERS = (
@@ -23,16 +25,33 @@ COUNTERS = (
     "late",
     "supplement_requests",
     "withdrawn",
+    # digitisation (số hóa): components of received dossiers, those with an electronic copy (and
+    # how: scanned here, reused from the owner's e-data store), results signed and archived
+    "components",
+    "components_digitised",
+    "components_scanned",
+    "components_reused",
+    "results",
+    "results_digitised",
 )
 
 
 def increments(event: Event) -> dict[str, int]:
     """Counter increments caused by one event (applied to the province and the commune)."""
     match event:
-        case DossierReceived(channel=channel):
-            return {"received": 1, "online": int(channel.startswith("online"))}
-        case DossierDigitised():
-            return {"digitised": 1}
+        case DossierReceived(channel=channel, components=components):
+            return {"received": 1, "online": int(channel.startswith("online")), "components": len(components)}
+        case DossierDigitised(components=components, components_scanned=scanned, components_reused=reused):
+            return {
+                "digitised": 1,
+                "components_digitised": len(components),
+                "components_scanned": scanned or 0,
+                "components_reused": reused or 0,
+            }
+        case ResultSigned():
+            return {"results": 1}
+        case ResultArchived():
+            return {"results_digitised": 1}
         case PaymentCompleted():
             return {"paid": 1}
         case DossierCompleted(outcome=outcome):
@@ -54,5 +73,7 @@ def rates(counters: dict[str, int]) -> dict[str, float | None]:
     return {
         "online_rate": percent(counters.get("online", 0), received),
         "digitised_rate": percent(counters.get("digitised", 0), received),
+        "components_digitised_rate": percent(counters.get("components_digitised", 0), counters.get("components", 0)),
+        "results_digitised_rate": percent(counters.get("results_digitised", 0), counters.get("results", 0)),
         "early_or_on_time_rate": percent(counters.get("early", 0) + counters.get("on_time", 0), completed),
     }

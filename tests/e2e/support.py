@@ -18,7 +18,7 @@ from motcua_contracts import Envelope, Topic
 from pydantic import ValidationError
 from pymongo import MongoClient
 
-from infra.dossiers import make_dossier
+from infra.dossiers import make_dossier, with_uploads
 from infra.kafka_io import read_topic
 from infra.officers import Officers, Options
 from infra.stack import Stack
@@ -38,14 +38,17 @@ async def submit_dossiers(
     owner's `phone` and `identity_number` it was submitted with (the platform never echoes them).
     `on_receipt` sees each receipt as it comes (e.g. to hand the dossier to the officials)."""
     rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
+    async with (
+        httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client,
+        httpx.AsyncClient(base_url=stack.service_url("digitisation"), timeout=60) as digitisation,
+    ):
         procedures = (await client.get("/procedures")).json()["procedures"]
         communes = (await client.get("/communes")).json()
         start = time.monotonic()
 
         async def one(i: int) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-            dossier = make_dossier(rng, procedures, communes)
+            dossier = await with_uploads(digitisation, make_dossier(rng, procedures, communes))
             response = await submit_until_received(client, dossier, key=f"e2e-{seed}-{i}-{uuid.uuid4()}")
             assert response.status_code in (200, 201), response.text
             applicant = dossier["applicant"]
@@ -55,6 +58,12 @@ async def submit_dossiers(
             return receipt
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def portal(stack: Stack, dossier: dict[str, Any]) -> dict[str, Any]:
+    """What a portal submits for `dossier` (from `make_dossier`): its files uploaded to the document store first."""
+    async with httpx.AsyncClient(base_url=stack.service_url("digitisation"), timeout=60) as digitisation:
+        return await with_uploads(digitisation, dossier)
 
 
 async def submit_until_received(

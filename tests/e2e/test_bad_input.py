@@ -3,7 +3,6 @@ malformed events dead-lettered with their reason while the others flow on."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 
 import httpx
@@ -19,21 +18,19 @@ from .support import database, eventually, submit_and_complete, wait_all_notifie
 
 pytestmark = pytest.mark.e2e
 
-GOOD = {
+GOOD = {  # at the counter: every component on paper
     "procedure_code": "1.009994",
     "commune_code": "H40.101",
     "channel": "online_partial",
     "applicant": {"name": "Trần Thị Mai", "phone": "0987654321", "identity_number": "001203004567"},
     "components": [
-        {
-            "name": "Đơn đề nghị cấp giấy phép xây dựng",
-            "form": "electronic",
-            "content_base64": base64.b64encode(b"%PDF-1.7 test").decode(),
-        },
-        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "e_data_store"},
+        {"name": "Đơn đề nghị cấp giấy phép xây dựng", "form": "paper"},
+        {"name": "Giấy tờ chứng minh quyền sử dụng đất", "form": "paper"},
         {"name": "Bản vẽ thiết kế xây dựng", "form": "paper"},
     ],
 }
+FIRST = GOOD["components"][0]
+UNPROVED = {**FIRST, "form": "electronic", "document_id": "UP-01JB3Z6V1S2K8Q4W7X9Y0A1B2C", "sha256": "0" * 64}
 
 
 @pytest.mark.parametrize(
@@ -44,36 +41,28 @@ GOOD = {
         ({"components": GOOD["components"][:1]}, 422, "Giấy tờ chứng minh quyền sử dụng đất"),
         ({"applicant": {**GOOD["applicant"], "phone": "12345"}}, 422, "phone"),
         ({"applicant": {**GOOD["applicant"], "identity_number": "12AB"}}, 422, "identity_number"),
+        ({"components": [{**FIRST, "form": "electronic"}, *GOOD["components"][1:]]}, 422, "upload its file"),
         (
-            {"components": [{**GOOD["components"][0], "content_base64": "***"}, *GOOD["components"][1:]]},
+            {"components": [{**UNPROVED, "upload_token": "forged-token"}, *GOOD["components"][1:]]},
             422,
-            "not valid base64",
+            "did not answer this upload",
         ),
+        ({"components": [{**UNPROVED, "sha256": "xyz"}, *GOOD["components"][1:]]}, 422, "sha256"),
         ({"channel": "carrier-pigeon"}, 422, "channel"),
-        (
-            {"components": [{**GOOD["components"][0], "content_base64": "JVBERi0xé"}, *GOOD["components"][1:]]},
-            422,
-            "not valid base64",
-        ),
         ({"procedure_code": "1.000954", "components": []}, 422, "information only"),
         ({"channel": "online_full"}, 422, "partial online: not by online_full"),
         ({"channel": "counter"}, 422, "receiving officer"),
         ({"channel": "post"}, 422, "postal item number"),
         ({"channel": "post", "postal_reference": "RR12"}, 422, "postal_reference"),
         (
-            {
-                "components": [
-                    {**GOOD["components"][0], "content_base64": base64.b64encode(b"MZ\x90 exe").decode()},
-                    *GOOD["components"][1:],
-                ]
-            },
-            415,
-            "only PDF, JPEG or PNG",
-        ),
-        (
             {"components": [*GOOD["components"][:2], {"name": "Bản vẽ thiết kế xây dựng", "form": "e_data_store"}]},
             422,
             "cannot come from the e-data store",
+        ),
+        (
+            {"components": [FIRST, {**GOOD["components"][1], "form": "e_data_store"}, GOOD["components"][2]]},
+            422,
+            "not in the owner's e-data store",
         ),
         ({"applicant": {**GOOD["applicant"], "email": "a" * 300 + "@example.vn"}}, 422, "email"),
         ({"components": [{"name": "x" * 301, "form": "paper"}, *GOOD["components"]]}, 422, "name"),

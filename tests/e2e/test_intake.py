@@ -18,7 +18,7 @@ from motcua_contracts import DossierWithdrawalRequested, DossierWithdrawn, Payme
 from infra.dossiers import make_dossier
 from infra.stack import GATEWAY, Stack
 
-from .support import database, events, eventually, submit_until_received, wait_until
+from .support import database, events, eventually, portal, submit_until_received, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ async def test_retried_and_double_clicked_submissions_create_one_dossier(stack: 
     dossiers = database(stack, "intake")["dossiers"]
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedures, communes = await catalogue(client)
-        body = make_dossier(random.Random(21), procedures, communes)
+        body = await portal(stack, make_dossier(random.Random(21), procedures, communes))
         before = dossiers.count_documents({})
         headers = {"Idempotency-Key": "portal-7f3a9c21-0001"}
         # a double click: five identical requests at once, then a retry later
@@ -50,7 +50,7 @@ async def test_retried_and_double_clicked_submissions_create_one_dossier(stack: 
         assert retry.status_code == 200 and retry.json() == burst[0].json()
         assert dossiers.count_documents({}) == before + 1
 
-        other = make_dossier(random.Random(22), procedures, communes)
+        other = await portal(stack, make_dossier(random.Random(22), procedures, communes))
         reused = await client.post("/dossiers", json=other, headers=headers)
         assert reused.status_code == 409
         assert "different submission" in reused.text
@@ -68,7 +68,10 @@ async def test_two_intake_replicas_issue_unique_gap_free_codes(stack: Stack) -> 
         ):
             procedures, communes = await catalogue(first)
             rng = random.Random(23)
-            bodies = [make_dossier(rng, procedures, communes) | {"commune_code": commune} for _ in range(60)]
+            bodies = [
+                await portal(stack, make_dossier(rng, procedures, communes) | {"commune_code": commune})
+                for _ in range(60)
+            ]
             day_key = time.time_ns()
             # all at once: beyond what a replica takes in flight, it answers 503 and the portal
             # sends the same submission again (same Idempotency-Key) after Retry-After
@@ -98,7 +101,7 @@ async def test_receipt_slip_pdf_reads_in_vietnamese_and_its_qr_links_to_tracking
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedures, communes = await catalogue(client)
         procedure = next(p for p in procedures if p["code"] == "1.009994")
-        body = make_dossier(random.Random(24), [procedure], communes)
+        body = await portal(stack, make_dossier(random.Random(24), [procedure], communes))
         receipt = (await client.post("/dossiers", json=body)).json()
         response = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf?token={receipt['access_token']}")
         stranger = await client.get(f"/dossiers/{receipt['dossier_code']}/receipt.pdf?token=guess")
@@ -135,7 +138,7 @@ async def test_a_withdrawal_is_the_owners_request_that_routing_answers_and_the_f
         async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
             procedures, communes = await catalogue(client)
             procedure = next(p for p in procedures if p["code"] == "1.004194")  # residence: 20,000 VND fee
-            body = make_dossier(random.Random(25), [procedure], communes)
+            body = await portal(stack, make_dossier(random.Random(25), [procedure], communes))
             receipt = (await client.post("/dossiers", json=body)).json()
             code, owner = receipt["dossier_code"], body["applicant"]["phone"]
             withdrawal = f"/dossiers/{code}/withdrawal?token={receipt['access_token']}"

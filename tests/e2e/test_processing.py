@@ -21,7 +21,7 @@ from infra.dossiers import make_dossier
 from infra.stack import Stack
 from services.runtime.calendar import WorkCalendar
 
-from .support import database, events, eventually, wait_until
+from .support import database, events, eventually, portal, wait_until
 from .test_intake import pdf_text
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +102,9 @@ def officers_of(stack: Stack, *ids: str) -> dict[str, Officer]:
 async def submit(stack: Stack, procedure_code: str, commune: str, seed: int, **extra: Any) -> str:
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as client:
         procedure = (await client.get(f"/procedures/{procedure_code}")).json()
-        body = make_dossier(random.Random(seed), [procedure], [{"code": commune}]) | extra
+        # online: its files are uploaded (a dossier on paper waits for its scans before approval)
+        drawn = make_dossier(random.Random(seed), [procedure], [{"code": commune}], channel="online_partial")
+        body = await portal(stack, drawn | extra)
         response = await client.post("/dossiers", json=body)
         assert response.status_code == 201, response.text
         return response.json()["dossier_code"]
@@ -349,7 +351,9 @@ async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp
     reception, specialist = team["h40101.tiepnhan1"], team["h40101.vanhoa"]
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as intake:
         procedure = (await intake.get("/procedures/1.004194")).json()  # residence (Cư trú): 7 working days
-        body = make_dossier(random.Random(25), [procedure], [{"code": "H40.101"}])
+        body = await portal(
+            stack, make_dossier(random.Random(25), [procedure], [{"code": "H40.101"}], "online_partial")
+        )
         receipt = (await intake.post("/dossiers", json=body)).json()
         code, owner = receipt["dossier_code"], body["applicant"]["phone"]
         token = {"token": receipt["access_token"]}  # the receipt's: the owner's requests need it
@@ -517,7 +521,8 @@ async def test_a_withdrawal_racing_an_approval_ends_one_way_or_the_other_never_b
     async with httpx.AsyncClient(base_url=stack.service_url("intake"), timeout=30) as intake:
         procedure = (await intake.get("/procedures/1.001193")).json()  # birth registration: no fee
         for i in range(4):
-            body = make_dossier(random.Random(150 + i), [procedure], [{"code": "H40.101"}])
+            drawn = make_dossier(random.Random(150 + i), [procedure], [{"code": "H40.101"}], "online_partial")
+            body = await portal(stack, drawn)
             receipt = (await intake.post("/dossiers", json=body)).json()
             owners[receipt["dossier_code"]] = body["applicant"]["phone"]
             tokens[receipt["dossier_code"]] = receipt["access_token"]

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
-from motcua_contracts import DossierCompleted, DossierWithdrawn, PaymentCompleted
+from motcua_contracts import (
+    ComponentDigitised,
+    DossierCompleted,
+    DossierDigitised,
+    DossierWithdrawn,
+    PaymentCompleted,
+    ResultArchived,
+    ResultSigned,
+    StatsSnapshot,
+)
 
-from services.stats.app import create
+from services.stats.app import create, publish_snapshots
 from services.stats.settings import StatsSettings
-from tests.harness import Harness
+from tests.harness import Harness, until
 
 from .events import received
 
@@ -41,3 +51,70 @@ async def test_counters_per_commune_and_province_count_each_event_once() -> None
     assert (summary["received"], summary["online"], summary["completed"], summary["early"]) == (2, 1, 1, 1)
     assert (summary["paid"], summary["withdrawn"], summary["online_rate"]) == (1, 1, 50.0)
     assert (communes["H40.101"]["completed"], communes["H40.102"]["withdrawn"]) == (1, 1)
+
+
+async def test_digitisation_figures_per_unit_and_province() -> None:
+    code = "H40.101-261124-0003"
+    async with Harness.running(create(StatsSettings(profile="development"))) as stats:
+        await stats.deliver(received(code), commune="H40.101")  # three components
+        await stats.deliver(received("H40.102-261124-0009"), commune="H40.102")  # not digitised yet
+        copy = {"sha256": "ab" * 32, "document_id": f"{code}-TP1"}
+        await stats.deliver(
+            DossierDigitised(
+                dossier_code=code,
+                components=[
+                    ComponentDigitised(name="Tờ khai", origin="uploaded", **copy),
+                    ComponentDigitised(name="Giấy tờ chứng minh chỗ ở", origin="scanned", **copy),
+                    ComponentDigitised(name="Giấy khai sinh", origin="reused", **copy),
+                ],
+                digitised_at=AT,
+                unit="H40.101",
+                components_scanned=1,
+                components_uploaded=1,
+                components_reused=1,
+            ),
+            commune="H40.101",
+        )
+        signed = {"document_sha256": "cd" * 32, "signature": "c2ln", "algorithm": "PAdES-B-LT", "key_id": "0" * 16}
+        await stats.deliver(ResultSigned(dossier_code=code, result_code=f"{code}-KQ1", signed_at=AT, **signed))
+        await stats.deliver(
+            ResultArchived(
+                dossier_code=code,
+                result_code=f"{code}-KQ1",
+                document_id=f"{code}-KQ1",
+                sha256="cd" * 32,
+                archived_at=AT,
+            )
+        )
+        async with stats.http() as client:
+            summary = (await client.get("/stats/summary")).json()
+            communes = {row["commune"]: row for row in (await client.get("/stats/communes")).json()}
+    assert (summary["components"], summary["components_digitised"], summary["components_digitised_rate"]) == (
+        6,
+        3,
+        50.0,
+    )
+    assert (summary["components_scanned"], summary["components_reused"]) == (1, 1)
+    assert (summary["results"], summary["results_digitised"], summary["results_digitised_rate"]) == (1, 1, 100.0)
+    assert communes["H40.101"]["components_digitised_rate"] == 100.0
+    assert communes["H40.102"]["components_digitised_rate"] == 0.0
+
+
+async def test_snapshots_of_the_province_and_of_each_unit_that_changed_are_published() -> None:
+    async with Harness.running(create(StatsSettings(profile="development", snapshot_every_s=0.05))) as stats:
+        await stats.deliver(received("H40.101-261124-0004"), commune="H40.101")
+        await stats.deliver(received("H40.102-261124-0004"), commune="H40.102")
+        job = asyncio.create_task(publish_snapshots(stats.runtime))
+        try:
+            await until(lambda: len(stats.documents.data.get("outbox", {})) >= 3, "three snapshots")
+            first = {s.unit: s for s in await stats.emitted(StatsSnapshot)}
+            await stats.deliver(received("H40.102-261124-0005"), commune="H40.102")
+            await until(lambda: len(stats.documents.data.get("outbox", {})) >= 5, "two more snapshots")
+            second = {s.unit: s for s in await stats.emitted(StatsSnapshot)}
+        finally:
+            job.cancel()
+    assert set(first) == {None, "H40.101", "H40.102"}
+    assert (first[None].received, first[None].components, first["H40.101"].received) == (2, 6, 1)
+    assert first[None].dossier_code == "province" and first["H40.102"].dossier_code == "H40.102"
+    assert set(second) == {None, "H40.102"}  # H40.101 did not change
+    assert second["H40.102"].received == 2

@@ -40,6 +40,7 @@ class Dossier:
         self.index, self.holder, self.closed = -1, None, False
         self.waiting_for_supplement = False
         self.approval_refused = False
+        self.on_paper = True  # one component handed in on paper, to scan at receipt
         self.intake_knows = 0  # intake answers 409 this many more times before it learnt of a request
 
 
@@ -89,6 +90,8 @@ class FakePlatform:
             return self.intake(request)
         who = request.headers["authorization"].removeprefix("Bearer token-")
         self.log.append((who, request.method, request.url.path))
+        if request.url.host in ("digitisation", "signing"):
+            return self.scanning(request, who)
         parts = request.url.path.strip("/").split("/")
         if parts == ["officials"]:
             rows = [{"id": i, "unit": "H40.101", "roles": [r]} for r, ids in STAFF.items() for i in ids]
@@ -151,6 +154,25 @@ class FakePlatform:
             self.enter(dossier, dossier.index + 1)
         return httpx.Response(200, json={})
 
+    def scanning(self, request: httpx.Request, who: str) -> httpx.Response:
+        """Digitisation's scans and signing's signature on them, in miniature."""
+        path = request.url.path
+        if request.url.host == "signing":
+            assert path == "/scans/signature" and request.headers["content-type"] == "application/pdf"
+            return httpx.Response(200, content=request.content + b" signed by " + who.encode())
+        if path.startswith("/scans/"):
+            code = path.split("/")[2]
+            if path.endswith("/copy"):
+                return httpx.Response(200, content=b"%PDF- copy of " + code.encode())
+            assert request.content == b"%PDF- copy of " + code.encode() + b" signed by " + who.encode()
+            self.dossiers[code].on_paper = False
+            return httpx.Response(200, json={"source": "scanned"})
+        dossier = self.dossiers[path.split("/")[2]]
+        if request.method == "GET":
+            return httpx.Response(200, json={"components": [{"name": "Giấy tờ", "digitised": not dossier.on_paper}]})
+        assert b'name="component"' in request.content and b'name="pages"' in request.content
+        return httpx.Response(201, json={"scan_id": dossier.code, "copy_url": f"/scans/{dossier.code}/copy"})
+
     def intake(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/procedures":
             components = [{"name": "Tờ khai thay đổi thông tin cư trú"}]
@@ -166,7 +188,9 @@ class FakePlatform:
 
 
 async def simulator(platform: FakePlatform, **options: Any) -> Officers:
-    endpoints = Endpoints("http://routing", "http://intake", "http://issuer", kafka="unused:9092")
+    endpoints = Endpoints(
+        "http://routing", "http://intake", "http://issuer", "unused:9092", "http://signing", "http://digitisation"
+    )
     officers = Officers(endpoints, Options(think=0, seed=5, **options), transport=httpx.MockTransport(platform))
     platform.officers = officers
     await officers.start(follow=False)
@@ -174,7 +198,12 @@ async def simulator(platform: FakePlatform, **options: Any) -> Officers:
 
 
 def actions(platform: FakePlatform) -> list[tuple[str, str]]:
-    return [(who, path.rsplit("/", 1)[1]) for who, method, path in platform.log if method == "POST"]
+    """The officers' actions on dossiers at routing (scans aside)."""
+    return [
+        (who, path.rsplit("/", 1)[1])
+        for who, method, path in platform.log
+        if method == "POST" and "scan" not in path and path.count("/") == 3
+    ]
 
 
 async def test_officials_take_a_dossier_from_receipt_to_result_approving_once_the_fee_is_paid() -> None:
@@ -196,7 +225,16 @@ async def test_officials_take_a_dossier_from_receipt_to_result_approving_once_th
         ("h40101.tiepnhan1", "return"),
     ]
     assert officers.settlements["C1"].ending == "completed" and officers.settlements["C1"].outcome == "early"
-    assert officers.tally.approvals_waited == 1 and officers.tally.taken == 6
+    # before forwarding, the receiving officer scanned the paper, signed the copy and handed it back
+    scanning = [(who, method, path) for who, method, path in platform.log if "scan" in path]
+    assert scanning == [
+        ("h40101.tiepnhan1", "POST", "/dossiers/C1/scans"),
+        ("h40101.tiepnhan1", "GET", "/scans/C1/copy"),
+        ("h40101.tiepnhan1", "POST", "/scans/signature"),
+        ("h40101.tiepnhan1", "POST", "/scans/C1/signed"),
+    ]
+    assert platform.dossiers["C1"].on_paper is False
+    assert officers.tally.approvals_waited == 1 and officers.tally.taken == 10
     assert officers.tally.outcomes == {"approval: waiting": 1} and officers.tally.problems == []
 
 

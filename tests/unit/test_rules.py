@@ -81,7 +81,7 @@ def test_stats_counts_online_channels_and_outcomes() -> None:
             "due_at": "2026-11-24T00:00:00Z",
         }
     )
-    assert stats.increments(received) == {"received": 1, "online": 1}
+    assert stats.increments(received) == {"received": 1, "online": 1, "components": 0}
     done = DossierCompleted(
         dossier_code="C",
         result_code="r",

@@ -403,7 +403,8 @@ class CitizenNotified(Event):
 
 @event("stats.snapshot", STATS)
 class StatsSnapshot(Event):
-    """Province-wide counters; `dossier_code` is the literal `province`."""
+    """Counters of the province (`dossier_code` is the literal `province`) or of one unit
+    (`unit` and `dossier_code` are its code)."""
 
     as_of: datetime
     received: int
@@ -416,3 +417,10 @@ class StatsSnapshot(Event):
     digitised: int
     supplement_requests: int = 0
     withdrawn: int = 0
+    components: int = Field(default=0, description="Components of the dossiers received.")
+    components_digitised: int = Field(default=0, description="Components with an electronic copy.")
+    components_scanned: int = Field(default=0, description="Paper components scanned and signed at receipt.")
+    components_reused: int = Field(default=0, description="Components taken from owners' e-data stores.")
+    results: int = Field(default=0, description="Results signed.")
+    results_digitised: int = Field(default=0, description="Signed results archived in owners' e-data stores.")
+    unit: str | None = Field(default=None, description="The unit these counters are of; none: the whole province.")
