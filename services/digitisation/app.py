@@ -105,13 +105,11 @@ async def _copy_of(
 
 async def on_step(event: DossierStepStarted | DossierAssigned, tx: Tx, digitisation: Digitisation) -> None:
     """Routing put officials on the dossier: they may read its files (and scan its paper)."""
-    dossier = await store.load_dossier(tx, event.dossier_code)
-    if dossier is None:
-        raise LookupError(f"routing's {event.TYPE} of {event.dossier_code}, not yet received here")
-    dossier.admit(event.holder)
+    access = await store.load_access(tx, event.dossier_code)
+    access.admit(event.holder)
     if isinstance(event, DossierAssigned):
-        dossier.admit(event.assigned_by)
-    store.save_dossier(tx, dossier)
+        access.admit(event.assigned_by)
+    store.save_access(tx, access)
 
 
 async def on_result_signed(event: ResultSigned, tx: Tx, digitisation: Digitisation) -> None:

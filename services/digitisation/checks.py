@@ -110,7 +110,7 @@ def _image_size(path: Path, kind: MediaType, limits: Limits) -> tuple[int, int]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadFile("decompression_bomb", "the image would decode beyond the pixel limit") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise BadFile(_damage(str(error)), f"the image cannot be read whole: {_reason(error)}") from None
+        raise BadFile(_damage(str(error)), f"the image cannot be read whole: {_reason(error, path)}") from None
     return width, height
 
 
@@ -139,7 +139,7 @@ def _pdf_pages(path: Path, limits: Limits) -> int:
             "encrypted_pdf", "encrypted PDFs are not accepted: send the document without a password"
         ) from None
     except (pikepdf.PdfError, pikepdf.DataDecodingError, ValueError, KeyError, TypeError, OSError) as error:
-        raise BadFile(_damage(str(error)), f"the PDF cannot be read whole: {_reason(error)}") from None
+        raise BadFile(_damage(str(error)), f"the PDF cannot be read whole: {_reason(error, path)}") from None
     return count
 
 
@@ -189,10 +189,7 @@ def _damage(message: str) -> str:
     return "truncated_file" if "truncat" in message.lower() or "eof" in message.lower() else "corrupt_file"
 
 
-def _reason(error: Exception) -> str:
-    """The library's reason, without the server's file paths."""
-    text = str(error).replace("\n", " ")
-    for marker in (".tmp", "/tmp/"):
-        if marker in text:
-            text = text.split(":")[-1].strip() or type(error).__name__
+def _reason(error: Exception, path: Path) -> str:
+    """The library's reason, without the server's file path."""
+    text = str(error).replace("\n", " ").replace(f"{path}: ", "").replace(str(path), "the file")
     return text[:200] or type(error).__name__

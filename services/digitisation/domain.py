@@ -117,8 +117,23 @@ class Component(BaseModel):
         )
 
 
+class Access(BaseModel):
+    """Who may read a dossier's files: the officials routing put on it. Kept apart from the
+    dossier's record, as routing's events may come before intake's."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    code: str = Field(alias="_id")
+    officials: list[str] = Field(default_factory=list)
+
+    def admit(self, official: str | None) -> None:
+        """Routing put `official` on the dossier (a step's holder, or who assigned it)."""
+        if official and official not in self.officials:
+            self.officials.append(official)
+
+
 class DossierFiles(BaseModel):
-    """Digitisation's record of one dossier: its components, whose it is, who may read its files."""
+    """Digitisation's record of one dossier: its components and whose it is."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -130,7 +145,6 @@ class DossierFiles(BaseModel):
     result_kind: str | None = None
     result_valid_days: int | None = None
     components: list[Component] = Field(default_factory=list)
-    officials: list[str] = Field(default_factory=list, description="Officials routing put on the dossier.")
     digitised_at: datetime | None = None
 
     @classmethod
@@ -186,14 +200,6 @@ class DossierFiles(BaseModel):
         """The component called `name` that still awaits a scan, else the first called so."""
         named = [c for c in self.components if c.name == name]
         return next((c for c in named if not c.digitised), named[0] if named else None)
-
-    def admit(self, official: str | None) -> None:
-        """Routing put `official` on the dossier (a step's holder, or who assigned it)."""
-        if official and official not in self.officials:
-            self.officials.append(official)
-
-    def may_read(self, official: str) -> bool:
-        return official in self.officials
 
     def complete(self, now: datetime) -> DossierDigitised | None:
         """`dossier.digitised` the first time every component has a copy."""

@@ -3,7 +3,8 @@
 - `uploads`: files uploaded for a dossier not yet received, removed after the retention days;
 - `documents`: the documents of the store, one per component copy and per result, with what
   they are, whose, where from, how long they are kept and their recognised text;
-- `dossiers`: each dossier's components and who may read its files (`DossierFiles`);
+- `dossiers`: each dossier's components and owner (`DossierFiles`);
+- `access`: who may read each dossier's files (`Access`: the officials routing put on it);
 - `scans`: copies assembled from an officer's scans, waiting for the officer's signature.
 """
 
@@ -13,11 +14,12 @@ from typing import Any
 
 from services.runtime import Runtime, Tx
 
-from .domain import DossierFiles, StoredDocument
+from .domain import Access, DossierFiles, StoredDocument
 
 UPLOADS = "uploads"
 DOCUMENTS = "documents"
 DOSSIERS = "dossiers"
+ACCESS = "access"
 SCANS = "scans"
 
 
@@ -29,7 +31,7 @@ async def create_indexes(runtime: Runtime[Any]) -> None:
     await documents.index(DOCUMENTS, [("owner", 1), ("kind", 1)])
     await documents.index(DOCUMENTS, [("recognition", 1)])
     await documents.index(DOCUMENTS, [("words", 1)])
-    await documents.index(DOSSIERS, [("officials", 1)])
+    await documents.index(ACCESS, [("officials", 1)])
 
 
 async def load_dossier(tx: Tx, code: str) -> DossierFiles | None:
@@ -85,7 +87,22 @@ async def search(runtime: Runtime[Any], words: list[str], dossiers: list[str], l
 
 async def readable_by(runtime: Runtime[Any], official: str) -> list[str]:
     """The codes of the dossiers `official` may read."""
-    return [d["_id"] for d in await runtime.documents.find(DOSSIERS, {"officials": official})]
+    return [d["_id"] for d in await runtime.documents.find(ACCESS, {"officials": official})]
+
+
+async def load_access(tx: Tx, code: str) -> Access:
+    found = await tx.load(ACCESS, code)
+    return Access(_id=code) if found is None else Access.model_validate(found)
+
+
+def save_access(tx: Tx, access: Access) -> None:
+    tx.save(ACCESS, access.model_dump(by_alias=True))
+
+
+async def may_read(runtime: Runtime[Any], official: str, code: str) -> bool:
+    """Whether routing put `official` on dossier `code`."""
+    found = await runtime.documents.get(ACCESS, code)
+    return found is not None and official in found.get("officials", [])
 
 
 async def find_upload(runtime: Runtime[Any], upload_id: str) -> dict[str, Any] | None:

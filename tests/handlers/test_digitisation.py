@@ -369,3 +369,14 @@ async def test_an_unreadable_event_is_dead_lettered_with_its_reason(tmp_path: Pa
         assert [(key, reason.split(":")[0]) for key, reason in at.digitisation.dead_letters] == [
             (b"garbage", "malformed event")
         ]
+
+
+async def test_routing_news_that_comes_before_the_dossier_is_kept(tmp_path: Path) -> None:
+    """Topics are read independently: routing's assignment may be read before intake's dossier."""
+    async with desk(tmp_path) as at:
+        await at.admit(OFFICER.id, "H40.101-261124-0031")
+        form = await at.upload(pdf())
+        await at.digitisation.deliver(dossier("H40.101-261124-0031", uploaded("Tờ khai", form)))
+        answer = await at.get("/dossiers/H40.101-261124-0031/documents", OFFICER.id)
+        assert answer.status_code == 200 and answer.json()["digitised"] is True
+        assert at.digitisation.dead_letters == []

@@ -40,7 +40,7 @@ async def dossier_for(
     if is_official(request):
         official = await official_of(request, digitisation)
         dossier = await store.find_dossier(runtime, code)
-        if dossier is None or not dossier.may_read(official):
+        if dossier is None or not await store.may_read(runtime, official, code):
             raise not_found(f"dossier {code!r}")
         return dossier
     # the token is checked before the store is read: a wrong one learns nothing, not even by timing
