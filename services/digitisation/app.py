@@ -23,7 +23,7 @@ from services.runtime.auth import TokenVerifier
 from . import recognition, store
 from .api import ROUTERS
 from .context import Digitisation, start
-from .domain import Component, DossierFiles, StoredDocument, needs_recognition, retain_until
+from .domain import Component, DossierFiles, StoredDocument, retain_until
 from .settings import DigitisationSettings
 
 
@@ -81,8 +81,7 @@ async def _copy_of(
             dossier.missing(component, "the uploaded file was not found (removed after the upload retention days?)")
             return None
         kept = {k: upload[k] for k in ("sha256", "size", "media_type", "pages")}
-        recognise = "pending" if needs_recognition(upload["media_type"]) else "none"
-        return StoredDocument(**common, **kept, source="uploaded", recognition=recognise)
+        return StoredDocument(**common, **kept, source="uploaded", recognition="pending")
     original = await store.load_document(tx, component.upload_id) if component.upload_id else None
     if original is None or original.owner is None or original.owner != dossier.owner:
         dossier.missing(component, "the document to reuse is not in the owner's e-data store")

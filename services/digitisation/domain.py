@@ -79,11 +79,6 @@ class StoredDocument(BaseModel):
         return self.valid_until is None or self.valid_until > moment
 
 
-def needs_recognition(media_type: str) -> bool:
-    """Scans and photos are recognised; a PDF is looked at page by page (text layer, or picture)."""
-    return media_type in ("image/jpeg", "image/png", "application/pdf")
-
-
 class Component(BaseModel):
     """One component of a dossier and its electronic copy, once it has one."""
 

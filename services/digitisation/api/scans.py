@@ -25,7 +25,7 @@ from services.runtime.web import answers
 from .. import store
 from ..assembly import assemble
 from ..context import Digitisation, DigitisationDep
-from ..domain import StoredDocument, needs_recognition, retain_until
+from ..domain import StoredDocument, retain_until
 from ..signatures import NotVouched, check
 from ..upload import received
 from .access import not_found, official_of
@@ -155,7 +155,7 @@ async def signed(scan_id: str, request: Request, runtime: RuntimeDep, digitisati
             signer=signer,
             stored_at=now,
             retain_until=retain_until(now, retention),
-            recognition="pending" if needs_recognition(PDF) else "none",
+            recognition="pending",
         )
         store.save_document(tx, document)
         dossier.attach(component, document)
