@@ -31,7 +31,7 @@ from services.runtime.files import FILES_DATABASE
 
 from . import pki
 from .kafka_access import admin_client, provision
-from .staffing import simulated_leaders
+from .staffing import simulated_signers
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "infra" / "kafka"
@@ -407,13 +407,13 @@ class Stack:
 
     def signers_file(self) -> Path:
         """The officials the development CA issues personal certificates to: the sample officials
-        and the leaders the officer simulator may add to any unit."""
+        and the leaders and receiving officers the officer simulator may add to any unit."""
         officials = json.loads(Path(pki.OFFICIALS_FILE).read_text(encoding="utf-8"))["officials"]
         units = json.loads(Path(pki.UNITS_FILE).read_text(encoding="utf-8"))
         codes = [units["province"]["code"], *(u["code"] for u in units["departments"] + units["communes"])]
         path = self.pki_dir.parent / "signers.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"officials": officials + simulated_leaders(codes)}, ensure_ascii=False))
+        path.write_text(json.dumps({"officials": officials + simulated_signers(codes)}, ensure_ascii=False))
         return path
 
     def pki(self, *arguments: str) -> str:

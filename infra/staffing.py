@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .casework import STAFFED_ROLES
+from .casework import LEADER, RECEIVING, STAFFED_ROLES
 from .dossiers import person_name
 from .platform_api import PlatformApi
 
@@ -41,18 +41,20 @@ def units_to_staff(procedures: list[dict[str, Any]], units: dict[str, Any], comm
     return wanted
 
 
-def simulated_leaders(units: Iterable[str]) -> list[dict[str, Any]]:
-    """The leaders the simulator may add to `units`, as `missing_officials` would name them: a
-    local stack has the CA issue their personal certificates beforehand, as a province's CA would
-    for a new leader, so that they can sign what they approve."""
+def simulated_signers(units: Iterable[str]) -> list[dict[str, Any]]:
+    """The leaders and receiving officers the simulator may add to `units`, as `missing_officials`
+    would name them: a local stack has the CA issue their personal certificates beforehand, as a
+    province's CA would for a new official, so that leaders can sign what they approve and
+    receiving officers the copies they scan."""
     return [
         {
-            "id": f"sim.{unit}.leader",
-            "name": person_name(random.Random(f"sim.{unit}.leader")),
+            "id": f"sim.{unit}.{role}",
+            "name": person_name(random.Random(f"sim.{unit}.{role}")),
             "unit": unit,
-            "roles": ["leader"],
+            "roles": [role],
         }
         for unit in units
+        for role in (LEADER, RECEIVING)
     ]
 
 
