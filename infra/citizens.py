@@ -19,7 +19,7 @@ import httpx
 from services.runtime.retry import backoff
 
 from .casework import Verdict, judge_resubmission
-from .dossiers import UploadRefused, make_dossier, with_uploads
+from .dossiers import UNAVAILABLE, UploadRefused, make_dossier, with_uploads
 from .platform_api import PlatformApi, Tally
 
 RETRY_AFTER_S = 60  # intake's pause for owner look-ups, when it does not say
@@ -28,6 +28,7 @@ BUSY = frozenset({429, 503})  # answers that say "not now": retried after their 
 SUBMIT_ATTEMPTS = 5  # a citizen submits a dossier at most this many times, then gives up
 SUBMIT_PAUSE_S, SUBMIT_PAUSE_CAP_S = 0.5, 8.0  # after a timeout, a lost connection, a server error
 RESUBMIT_PAUSE_S, RESUBMIT_PAUSE_CAP_S = 1.0, 10.0  # while intake has not yet learnt of the request
+UPLOAD_PATIENCE_S = 60.0  # a citizen tries to upload a file for this long while the store is busy or away
 
 
 @dataclass(frozen=True)
@@ -104,25 +105,18 @@ async def upload_files(
     dossier: dict[str, Any],
     submissions: Submissions,
     in_flight: asyncio.Semaphore | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> dict[str, Any] | None:
-    """The dossier's files uploaded to the document store (again after a busy answer, a timeout
-    or a lost connection, up to SUBMIT_ATTEMPTS times): the submission naming them, or None."""
-    for attempt in range(1, SUBMIT_ATTEMPTS + 1):
-        try:
-            async with in_flight or contextlib.nullcontext():
-                return await with_uploads(client, dossier)
-        except (httpx.TimeoutException, httpx.TransportError):
-            submissions.hurdles["upload unreachable"] += 1
-        except UploadRefused as refused:
-            if refused.status not in BUSY and refused.status < 500:
-                submissions.refused += 1
-                return None
-            submissions.hurdles["upload busy"] += 1
-        if attempt < SUBMIT_ATTEMPTS:
-            await sleep(backoff(attempt, SUBMIT_PAUSE_S, cap=SUBMIT_PAUSE_CAP_S))
-    submissions.gave_up += 1
-    return None
+    """The dossier's files uploaded to the document store (again while it is busy or unreachable,
+    for up to UPLOAD_PATIENCE_S): the submission naming them, or None (refused, or given up)."""
+    try:
+        async with in_flight or contextlib.nullcontext():
+            return await with_uploads(client, dossier, patience=UPLOAD_PATIENCE_S)
+    except UploadRefused as refused:
+        if refused.status in UNAVAILABLE or refused.status == 0:
+            submissions.gave_up += 1
+        else:
+            submissions.refused += 1
+        return None
 
 
 async def submit_at_rate(

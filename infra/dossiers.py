@@ -4,12 +4,16 @@ as a portal does, and answers the submission that names them."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
+import time
 from typing import Any
 
 import httpx
 import pikepdf
+
+from services.runtime.retry import backoff
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Đức", "Quốc", "Thu", "Bảo"]
@@ -100,27 +104,49 @@ def make_dossier(
 
 
 class UploadRefused(RuntimeError):
-    """The document store did not take a file: its answer's `status`, and the message."""
+    """The document store did not take a file: its answer's `status` (0: never reached), and why."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-async def with_uploads(digitisation: httpx.AsyncClient, dossier: dict[str, Any]) -> dict[str, Any]:
-    """The submission of `dossier`: each file put into the document store first and named by the
-    document id, hash and upload token the store answers with."""
+UNAVAILABLE = frozenset({429, 500, 502, 503, 504})  # "not now": try again
+PAUSE_S, PAUSE_CAP_S = 0.5, 8.0
+
+
+async def upload(client: httpx.AsyncClient, name: str, content: bytes, patience: float = 0) -> dict[str, Any]:
+    """Upload one file as a careful portal does: while the store is busy or unreachable, again
+    (after `Retry-After`, or a growing pause) until `patience` seconds have passed."""
+    deadline, attempt = time.monotonic() + patience, 0
+    while True:
+        attempt += 1
+        pause = backoff(attempt, PAUSE_S, cap=PAUSE_CAP_S)
+        try:
+            answer = await client.post("/documents", files={"file": ("thanh-phan.pdf", content, "application/pdf")})
+        except httpx.TransportError as error:
+            status, reason = 0, type(error).__name__
+        else:
+            if answer.status_code == 201:
+                return answer.json()
+            status, reason = answer.status_code, answer.text[:200]
+            if status not in UNAVAILABLE:
+                raise UploadRefused(status, f"upload of {name!r}: {reason}")
+            pause = float(answer.headers.get("Retry-After", pause))
+        if time.monotonic() + pause > deadline:
+            raise UploadRefused(status, f"upload of {name!r} not taken within {patience:.0f} s: {reason}")
+        await asyncio.sleep(pause)
+
+
+async def with_uploads(digitisation: httpx.AsyncClient, dossier: dict[str, Any], patience: float = 0) -> dict[str, Any]:
+    """The submission of `dossier`: each file put into the document store first (`upload`) and
+    named by the document id, hash and upload token the store answers with."""
     components = []
     for component in dossier["components"]:
         if "file" not in component:
             components.append(component)
             continue
-        answer = await digitisation.post(
-            "/documents", files={"file": ("thanh-phan.pdf", component["file"], "application/pdf")}
-        )
-        if answer.status_code != 201:
-            raise UploadRefused(answer.status_code, f"upload of {component['name']!r}: {answer.text[:200]}")
-        stored = answer.json()
+        stored = await upload(digitisation, component["name"], component["file"], patience)
         components.append(
             {
                 "name": component["name"],

@@ -17,7 +17,7 @@ from motcua_contracts import (
     ResultSigned,
 )
 
-from services.runtime import Service, Tx, utcnow
+from services.runtime import Service, Tx, current_trace_headers, utcnow
 from services.runtime.auth import TokenVerifier
 
 from . import recognition, store
@@ -34,6 +34,7 @@ async def on_dossier_received(event: DossierReceived, tx: Tx, digitisation: Digi
         return
     owner = digitisation.personal.open_owner(event.owner, event.dossier_code) if event.owner else None
     dossier = DossierFiles.received(event, tx.cause.commune, owner)
+    dossier.trace = current_trace_headers()  # this handler's span, in the trace intake started
     await _attach(tx, digitisation, dossier, dossier.components)
 
 

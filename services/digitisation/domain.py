@@ -141,6 +141,9 @@ class DossierFiles(BaseModel):
     result_valid_days: int | None = None
     components: list[Component] = Field(default_factory=list)
     digitised_at: datetime | None = None
+    trace: dict[str, str] = Field(
+        default_factory=dict, description="The dossier's trace context: the officer's scans continue it."
+    )
 
     @classmethod
     def received(cls, event: DossierReceived, commune: str, owner: str | None) -> DossierFiles:

@@ -22,11 +22,14 @@ async def recognise_documents(runtime: Runtime[Any]) -> None:
     """Runs for the life of the service."""
     settings = runtime.context.settings
     while True:
-        pending = await store.awaiting_recognition(runtime, settings.ocr_batch * settings.workers)
-        if not pending:
-            await asyncio.sleep(IDLE_S)
-            continue
-        await asyncio.gather(*(recognise_one(runtime, document) for document in pending))
+        try:
+            pending = await store.awaiting_recognition(runtime, settings.ocr_batch * settings.workers)
+            if pending:
+                await asyncio.gather(*(recognise_one(runtime, document) for document in pending))
+                continue
+        except Exception as error:  # the database or the file store away: the documents wait, nothing is lost
+            log.warning("recognition postponed", extra={"fields": {"error": type(error).__name__}})
+        await asyncio.sleep(IDLE_S)
 
 
 async def recognise_one(runtime: Runtime[Any], document: StoredDocument) -> None:

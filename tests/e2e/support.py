@@ -48,7 +48,7 @@ async def submit_dossiers(
 
         async def one(i: int) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-            dossier = await with_uploads(digitisation, make_dossier(rng, procedures, communes))
+            dossier = await with_uploads(digitisation, make_dossier(rng, procedures, communes), patience=180)
             response = await submit_until_received(client, dossier, key=f"e2e-{seed}-{i}-{uuid.uuid4()}")
             assert response.status_code in (200, 201), response.text
             applicant = dossier["applicant"]
@@ -63,7 +63,7 @@ async def submit_dossiers(
 async def portal(stack: Stack, dossier: dict[str, Any]) -> dict[str, Any]:
     """What a portal submits for `dossier` (from `make_dossier`): its files uploaded to the document store first."""
     async with httpx.AsyncClient(base_url=stack.service_url("digitisation"), timeout=60) as digitisation:
-        return await with_uploads(digitisation, dossier)
+        return await with_uploads(digitisation, dossier, patience=60)
 
 
 async def submit_until_received(

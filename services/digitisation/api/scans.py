@@ -17,9 +17,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from motcua_contracts import new_event_id
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from services.runtime import Runtime, RuntimeDep, Tx, utcnow
+from services.runtime.telemetry import dossier_span
 from services.runtime.web import answers
 
 from .. import store
@@ -164,5 +166,8 @@ async def signed(scan_id: str, request: Request, runtime: RuntimeDep, digitisati
         store.save_dossier(tx, dossier)
         return document
 
-    document = await runtime.transact(keep)
+    dossier = await store.find_dossier(runtime, record["dossier_code"])
+    trace = dossier.trace if dossier else {}
+    with dossier_span(runtime.tracer, "digitisation scan signed", record["dossier_code"], trace, SpanKind.SERVER):
+        document = await runtime.transact(keep)  # its dossier.digitised continues the dossier's trace
     return shown(document)
