@@ -17,6 +17,7 @@ from services.runtime.certificates import read_certificates
 from services.runtime.files import Files
 from services.runtime.limits import PerWindow, limited_counter
 from services.runtime.personal import PersonalData
+from services.runtime.workers import Workers
 
 from . import store
 from .checks import Limits
@@ -34,7 +35,11 @@ class Digitisation:
     personal: PersonalData  # opens the owner of a dossier
     uploads: PerWindow  # uploads per client and minute, shared by every replica
     files: Files  # the file store
+    ocr: Workers  # OCR's own worker processes: a backlog of scans never delays a request's checks
     receipt_key: bytes = field(repr=False)  # opens a dossier's files for its owner, makes upload tokens
+
+    async def aclose(self) -> None:
+        self.ocr.close()
 
 
 async def start(runtime: Runtime[Any], verifier: TokenVerifier | None = None) -> Digitisation:
@@ -57,6 +62,7 @@ async def start(runtime: Runtime[Any], verifier: TokenVerifier | None = None) ->
         personal=settings.personal_data(),
         uploads=uploads,
         files=runtime.files,
+        ocr=Workers(settings.ocr_workers),
         receipt_key=settings.receipt_key(),
     )
 

@@ -2,8 +2,9 @@
 Vietnamese data (Debian: tesseract-ocr, tesseract-ocr-vie). Runs in worker processes.
 
 A PDF page that already carries text (a document made on a computer) gives its text; a page
-that is only a picture is rendered at `DPI` and recognised. Tesseract runs one thread per
-worker process (`OMP_THREAD_LIMIT=1`): the service's parallelism is its number of workers.
+that is only a picture is rendered at its own resolution and recognised. Tesseract runs one
+thread per worker process (`OMP_THREAD_LIMIT=1`), at a lower CPU priority than the service's
+requests: the service's OCR parallelism is its number of workers.
 
 `words` makes the text searchable without diacritics: "Giấy khai sinh" and "giay khai sinh"
 find each other, as Vietnamese users type on phones without a Vietnamese keyboard.
@@ -25,6 +26,7 @@ from services.runtime.text import fold
 DPI = 300
 TEXT_LAYER_MIN_CHARS = 20  # fewer characters on a page than this: the page is an image
 TIMEOUT_PER_PAGE_S = 120
+NICENESS = 10
 WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -77,7 +79,8 @@ def tesseract(image: bytes, language: str) -> str:
     """Tesseract's text of one page image (PNG or JPEG bytes)."""
     with Image.open(io.BytesIO(image)) as picture:
         dpi = picture.info.get("dpi")
-    command = ["tesseract", "stdin", "stdout", "-l", language, "--psm", "3"]
+    # background work: at a lower priority than the requests and events the service answers
+    command = ["nice", "-n", str(NICENESS), "tesseract", "stdin", "stdout", "-l", language, "--psm", "3"]
     if not dpi:
         command += ["--dpi", str(DPI)]
     try:

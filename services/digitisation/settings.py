@@ -35,7 +35,10 @@ class DigitisationSettings(ServiceSettings, FileStore, Workers, OfficialsTokens,
     )
     uploads_per_minute: int = Field(default=60, ge=1, description="Uploads per client address and minute.")
     ocr_language: str = Field(default="vie", description="Tesseract's language data for recognition.")
-    ocr_batch: int = Field(default=4, ge=1, description="Documents the recognition job takes at once.")
+    ocr_workers: int = Field(
+        default=1, ge=1, le=64, description="Worker processes for OCR, apart from those that answer requests."
+    )
+    ocr_batch: int = Field(default=4, ge=1, description="Documents the recognition job takes at once per OCR worker.")
     trust_roots_file: str | None = required(
         "pki/root-ca.pem", "PEM file of the root certificates officers' scan signatures must chain to."
     )

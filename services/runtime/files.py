@@ -28,6 +28,7 @@ from pymongo import AsyncMongoClient
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK_BYTES = 255 * 1024  # GridFS's own chunk size
+PUT_ATTEMPTS = 3
 FILES_DATABASE = "motcua_files"
 
 
@@ -89,23 +90,32 @@ class MongoFiles:
 
     async def put(self, sha256: str, source: Path | bytes) -> bool:
         _checked(sha256)
-        if await self.size(sha256) is not None:
-            return False
-        # An upload cut short earlier left chunks without their files document: clear them first.
-        await self.db["fs.chunks"].delete_many({"files_id": sha256})
+        for _ in range(PUT_ATTEMPTS):
+            if await self.size(sha256) is not None:
+                return False
+            # An upload cut short earlier (a crash) left chunks without their files document: clear them.
+            await self.db["fs.chunks"].delete_many({"files_id": sha256})
+            try:
+                await self._upload(sha256, source)
+                return True
+            except FileExists:
+                # Another writer finished first, or a cut-short upload's chunk landed late: look again;
+                # the file is stored only once its files document exists.
+                continue
+        if await self.size(sha256) is None:
+            raise OSError(f"{sha256} could not be stored after {PUT_ATTEMPTS} attempts")
+        return False
+
+    async def _upload(self, sha256: str, source: Path | bytes) -> None:
         digest = hashlib.sha256()
         with _open(source) as reader:
-            try:
-                async with self.bucket.open_upload_stream_with_id(sha256, sha256) as upload:
-                    while chunk := reader.read(CHUNK_BYTES):
-                        digest.update(chunk)
-                        await upload.write(chunk)
-                    if digest.hexdigest() != sha256:
-                        await upload.abort()
-                        raise AlteredFile(f"the bytes given are not those of {sha256}")
-            except FileExists:
-                return False  # another writer stored the same bytes meanwhile
-        return True
+            async with self.bucket.open_upload_stream_with_id(sha256, sha256) as upload:
+                while chunk := reader.read(CHUNK_BYTES):
+                    digest.update(chunk)
+                    await upload.write(chunk)
+                if digest.hexdigest() != sha256:
+                    # nothing of this upload is flushed yet: leave whatever another writer stored alone
+                    raise AlteredFile(f"the bytes given are not those of {sha256}")
 
     async def read(self, sha256: str) -> bytes:
         return b"".join([chunk async for chunk in self.stream(sha256)])
