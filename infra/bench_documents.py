@@ -81,7 +81,7 @@ async def put_all(mongo_url: str, files: list[bytes], concurrency: int) -> float
 
 def ocr_pool(scans: list[bytes], workers: int) -> float:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(pool.map(len, range(workers)))  # start the processes before the clock
+        list(pool.map(abs, range(workers)))  # start the processes before the clock
         started = time.perf_counter()
         list(pool.map(recognise, scans, ["image/jpeg"] * len(scans)))
         return time.perf_counter() - started
