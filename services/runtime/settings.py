@@ -160,7 +160,7 @@ class PdfForms(Settings):
 
 
 class Workers(Settings):
-    """Worker processes for CPU-heavy work (PDF rendering, soon OCR and signing)."""
+    """Worker processes for CPU-heavy work (PDF rendering, checking and assembling files)."""
 
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes for CPU-heavy work.")
 

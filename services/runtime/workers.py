@@ -1,6 +1,6 @@
 """Worker processes for CPU-heavy work, so the event loop keeps serving.
 
-Rendering a PDF (and soon OCR and signatures) takes tens of milliseconds of pure
+Rendering a PDF, checking an upload or a signature takes tens of milliseconds of pure
 Python; on the event loop it would stall every request and batch meanwhile. `Workers`
 runs such functions in a pool of `MOTCUA_WORKERS` processes, started on first use.
 The function and its arguments must be picklable (module-level functions, plain data).
