@@ -10,6 +10,10 @@ prefix keeps the key's MACs apart from any other use it might be put to.
 Upload tokens (`upload:` prefix) are the same kind of proof for a file: the document store
 (digitisation) answers an upload with one, and intake takes a component's document id and
 hash only with its token, without asking digitisation.
+
+Pay tokens (`pay:` prefix) open only a dossier's payment page (its fee, the gateways, the
+transfer QR, the electronic receipt): intake prints the link on the receipt and payment checks
+it; a leaked pay link lets someone pay the fee, nothing more.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from fastapi import Query
 
 PURPOSE = b"receipt:"
 UPLOAD = b"upload:"
+PAY = b"pay:"
 # The query parameter that carries it; without it a dossier or its result is not found.
 ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
@@ -53,3 +58,14 @@ def upload_token(key: bytes, document_id: str, sha256: str) -> str:
 def upload_proved(key: bytes, document_id: str, sha256: str, token: str) -> bool:
     """Whether `token` is the upload token of file `sha256` stored as `document_id`."""
     return same_token(upload_token(key, document_id, sha256), token)
+
+
+def pay_token(key: bytes, dossier_code: str) -> str:
+    """The token of dossier `dossier_code`'s payment page (same key, its own purpose)."""
+    mac = hmac.new(key, PAY + dossier_code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def pays(key: bytes, dossier_code: str, token: str) -> bool:
+    """Whether `token` opens dossier `dossier_code`'s payment page."""
+    return same_token(pay_token(key, dossier_code), token)

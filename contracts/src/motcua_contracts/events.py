@@ -85,6 +85,27 @@ class ComponentReceived(Part):
     )
 
 
+class FeeLine(Part):
+    """One line of a dossier's fee as assessed from the catalogue: a fee (phí) or a charge (lệ
+    phí), kept apart as the law and the treasury keep them. Money is integer VND."""
+
+    kind: Literal["fee", "charge"] = Field(description="fee: phí (pays for a service); charge: lệ phí (a state levy).")
+    name: str = Field(examples=["Lệ phí đăng ký cư trú"])
+    unit_vnd: int = Field(ge=0, description="Price of one unit (one copy, one page, one m²…), or the fixed amount.")
+    quantity: int = Field(ge=1, description="How many units: copies, pages, m²; 1 for a fixed amount.")
+    unit: str | None = Field(default=None, description="What one unit is, for the receipt.", examples=["bản"])
+    amount_vnd: int = Field(ge=0, description="unit_vnd × quantity, within the line's cap if it has one.")
+
+
+class Exemption(Part):
+    """Why the applicant owes no fee although the procedure has one (miễn phí, lệ phí)."""
+
+    ground: str = Field(examples=["social_protection"], description="The catalogue's exemption ground.")
+    label: str = Field(examples=["Đối tượng hưởng chính sách bảo trợ xã hội"])
+    reason: str = Field(description="What the applicant or the officer recorded, e.g. the beneficiary card's number.")
+    waived_vnd: int = Field(ge=0, description="What the fee would have been.")
+
+
 @event("dossier.received", INTAKE)
 class DossierReceived(Event):
     """A dossier was received and a receipt-and-appointment slip issued."""
@@ -98,7 +119,12 @@ class DossierReceived(Event):
         description="Sealed for routing and notification; in clear only in events published before sealing began."
     )
     components: list[ComponentReceived]
-    fee_vnd: int = Field(ge=0, description="Fee and charges to collect, in VND.")
+    fee_vnd: int = Field(ge=0, description="Fee and charges to collect, in VND: the lines' sum, 0 when exempt.")
+    fee_lines: list[FeeLine] = Field(default_factory=list, description="The fee's lines (phí and lệ phí apart).")
+    exemption: Exemption | None = Field(default=None, description="Why no fee is collected although one applies.")
+    pay_by: datetime | None = Field(
+        default=None, description="Until when the fee can be paid online; set when a fee is due."
+    )
     receipt_number: str = Field(description="Number of the receipt-and-appointment slip.")
     received_at: datetime
     due_at: datetime = Field(description="Appointment date: when the result is due.")
@@ -188,35 +214,76 @@ class ResultArchived(Event):
 
 @event("payment.requested", PAYMENT)
 class PaymentRequested(Event):
-    """The dossier's fee is asked for; payment opens it at the gateway, where the citizen pays."""
+    """The dossier's fee is asked for: the citizen pays it on the payment page (a gateway or a bank
+    transfer by QR) until `expires_at`, or at the counter."""
 
     reference: str
     amount_vnd: int = Field(gt=0)
-    gateway: str = Field(examples=["payment-platform"])
+    gateway: str = Field(examples=["payment-platform"], description="The gateway the payment is opened at first.")
+    expires_at: datetime | None = Field(default=None, description="Until when it can be paid online.")
+    pay_url: str | None = Field(
+        default=None,
+        description="The payment page, with the token that lets its holder pay this fee (and nothing else): "
+        "what the citizen is sent.",
+    )
+
+
+PaymentMethod = Literal["gateway", "bank_transfer", "cash", "card"]
 
 
 @event("payment.completed", PAYMENT)
 class PaymentCompleted(Event):
-    """The gateway confirmed the fee was paid (verified callback, amount checked)."""
+    """The fee was paid: confirmed by the gateway's verified notification (amount, partner, time
+    checked) or recorded at the counter by the receiving officer."""
 
     reference: str
     amount_vnd: int = Field(gt=0)
-    gateway_transaction: str
+    gateway_transaction: str = Field(description="The gateway's transaction id; at the counter, the receipt number.")
     paid_at: datetime
+    channel: Literal["online", "counter"] = Field(default="online", description="Paid online, or at the counter.")
+    gateway: str | None = Field(default=None, description="The gateway that confirmed it (online).")
+    method: PaymentMethod | None = Field(default=None)
+    receipt_number: str | None = Field(
+        default=None, description="The electronic receipt's (biên lai điện tử) series and number.", examples=["BL26E-0000001"]
+    )
 
 
 @event("payment.cancelled", PAYMENT)
 class PaymentCancelled(Event):
-    """The fee is no longer asked for: the dossier was withdrawn before it was paid."""
+    """The fee is no longer asked for: the dossier was withdrawn or refused before it was paid."""
 
     reference: str
     reason: str = Field(examples=["dossier withdrawn"])
     cancelled_at: datetime
 
 
+@event("payment.expired", PAYMENT)
+class PaymentExpired(Event):
+    """The fee was not paid online in time: its link no longer works; it can still be paid at the counter."""
+
+    reference: str
+    amount_vnd: int = Field(gt=0)
+    expired_at: datetime
+
+
+@event("payment.refunded", PAYMENT)
+class PaymentRefunded(Event):
+    """Money paid back through the gateway: the dossier was refused or withdrawn after it was paid,
+    or it was paid twice."""
+
+    reference: str
+    amount_vnd: int = Field(gt=0)
+    reason: str = Field(examples=["dossier refused", "paid twice"])
+    gateway: str
+    gateway_transaction: str = Field(description="The transaction refunded.")
+    refunded_at: datetime
+
+
 @event("payment.not_required", PAYMENT)
 class PaymentNotRequired(Event):
-    """The procedure carries no fee; nothing to collect."""
+    """Nothing to collect: the procedure carries no fee, or the applicant is exempt (`exemption`)."""
+
+    exemption: Exemption | None = Field(default=None, description="Set when a fee applies but is waived.")
 
 
 # --- routing and processing (xử lý) ----------------------------------------------
