@@ -6,6 +6,7 @@ motcua status                health of each process, lag of each consumer group
 motcua load --count 500      citizens submit dossiers, simulated officials work them; report when all are settled
 motcua dlq list|replay SERVICE   inspect or replay a service's dead-lettered events
 motcua token OFFICIAL_ID [--expires-in S]   an official's access token from the development issuer
+motcua reconcile GATEWAY [--day D] [--file F]   reconcile a gateway's statement with the ledger (đối soát)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 from motcua_contracts import SERVICES
 from rich.console import Console
 
-from . import dlq, load, load_summary, status
+from . import dlq, load, load_summary, reconcile, status
 from .stack import Stack
 
 console = Console()
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print an official's access token from the development issuer")
     token.add_argument("official", metavar="OFFICIAL_ID", help="the official's user name, e.g. cb.h40101.tn")
     token.add_argument("--expires-in", type=int, default=3600, metavar="S", help="lifetime in seconds (default 3600)")
+    reconcile.add_arguments(
+        commands.add_parser("reconcile", help="reconcile a gateway's statement of a day with payment's ledger")
+    )
     certificates = commands.add_parser(
         "pki", help="the stack's development PKI: init, issue, revoke, list (python -m infra.pki, with its PINs)"
     )
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(dlq.run(stack, args))
     elif args.command == "token":
         return print_token(stack, args.official, args.expires_in)
+    elif args.command == "reconcile":
+        return reconcile.run(stack, args)
     elif args.command == "pki":
         if not args.arguments:
             parser.error("pki needs a command: init, issue, revoke or list")

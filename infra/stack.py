@@ -47,6 +47,7 @@ LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_UPLOADS_PER_MINUTE = 6000
 # The services that keep files in the file store (their settings include FileStore).
 FILE_STORE_USERS = ("digitisation", "signing")
+LOCAL_FINANCE_OFFICIALS = "h40.ketoan1"  # the sample finance officer who reconciles statements
 LOCAL_PARTNER_CODE = "MOTCUA"  # the province's partner code at the sandbox gateway: payment and gateway agree
 # Broker users that are not principals of the access plan: the operator and the controller.
 KAFKA_OPERATORS = ("admin", "controller")
@@ -144,6 +145,7 @@ class Stack:
         kept = json.loads(path.read_text()) if path.exists() else {}
         wanted = [
             "gateway_secret",
+            "gateway_hmac_secret",
             "identity_hash_key",
             "receipt_token_key",
             "personal_data_key",
@@ -348,6 +350,7 @@ class Stack:
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],
                 "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
                 "MOTCUA_PUBLIC_URL": self.service_url("intake"),
+                "MOTCUA_PAYMENT_URL": self.service_url("payment"),  # receipts link each fee's payment page
                 # every client of a local stack comes from one address: raise the per-address limit
                 "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
             },
@@ -356,6 +359,13 @@ class Stack:
                 "MOTCUA_GATEWAY_SECRET": shared["gateway_secret"],
                 "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
                 "MOTCUA_GATEWAY_ADDRESSES": "127.0.0.1/32",  # the sandbox gateway calls back from this machine
+                "MOTCUA_HMAC_GATEWAY_URL": self.gateway_url,  # the sandbox speaks both protocols
+                "MOTCUA_HMAC_GATEWAY_SECRET": shared["gateway_hmac_secret"],
+                "MOTCUA_HMAC_GATEWAY_TERMINAL": LOCAL_PARTNER_CODE,
+                "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # pay links' tokens
+                "MOTCUA_PUBLIC_URL": self.service_url("payment"),
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,  # counter payments, reconciliations
+                "MOTCUA_FINANCE_OFFICIALS": LOCAL_FINANCE_OFFICIALS,
             },
             "routing": {
                 "MOTCUA_OIDC_ISSUER": self.issuer_url,
@@ -479,7 +489,9 @@ class Stack:
             "MOTCUA_GATEWAY_URL": self.gateway_url,
             "MOTCUA_GATEWAY_SECRET": self.secrets()["gateway_secret"],
             "MOTCUA_GATEWAY_PARTNER_CODE": LOCAL_PARTNER_CODE,
+            "MOTCUA_GATEWAY_HMAC_SECRET": self.secrets()["gateway_hmac_secret"],
             "MOTCUA_GATEWAY_IPN_URL": f"{self.service_url('payment')}/payments/ipn",
+            "MOTCUA_GATEWAY_CARD_IPN_URL": f"{self.service_url('payment')}/payments/ipn/card",
         }
 
     def trust_env(self, port: int) -> dict[str, str]:

@@ -6,14 +6,19 @@ and contact in it sealed for the services that address the citizen; what stays w
 (the applicant's contact in clear, the identity number's keyed hash, who received it at the
 counter, the postal item number, the receipt's access token) sits beside it. The stored document is the two together, so no
 field is written twice and none can drift between the event and the store. No I/O here.
+
+The fee travels as assessed at receipt (`fees.py`): its lines, the total to collect, the
+exemption if any, and until when it can be paid online (`pay_by`, the receipt plus intake's
+payment window). The receipt adds the link to the dossier's payment page, made when the
+receipt is read, so it follows payment's current address.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from motcua_contracts import Applicant, DossierReceived
+from motcua_contracts import Applicant, DossierReceived, Exemption, FeeLine
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.runtime.calendar import WorkCalendar
@@ -35,7 +40,15 @@ class Receipt(BaseModel):
     procedure_name: str
     received_at: LocalTime
     due_at: LocalTime
-    fee_vnd: int
+    fee_vnd: int = Field(description="Fee and charges to collect, in VND: the lines' sum, 0 when exempt.")
+    fee_lines: list[FeeLine] = Field(default_factory=list, description="The fee's lines (phí and lệ phí apart).")
+    exemption: Exemption | None = Field(default=None, description="Why no fee is collected although one applies.")
+    pay_by: LocalTime | None = Field(default=None, description="Until when the fee can be paid online.")
+    pay_url: str | None = Field(
+        default=None,
+        description="The dossier's payment page, with the token that opens it (and nothing else); "
+        "none when there is nothing to pay.",
+    )
     access_token: str = Field(
         description="Unguessable token (`?token=`) that opens the receipt, the slip, the dossier's documents "
         "and the signed result, and authorises the owner's supplement and withdrawal."
@@ -79,8 +92,9 @@ class ReceivedDossier(BaseModel):
             private["contact"] = public.applicant  # received before contact data was sealed
         return cls(public=public, **private)
 
-    def receipt(self, due_at: datetime | None = None) -> Receipt:
-        """The receipt; `due_at` if the appointment moved since (a supplement paused the clock)."""
+    def receipt(self, pay_url: str, due_at: datetime | None = None) -> Receipt:
+        """The receipt, with `pay_url` (the dossier's payment page) if a fee is to be paid; `due_at`
+        if the appointment moved since (a supplement paused the clock)."""
         received = self.public
         return Receipt(
             dossier_code=received.dossier_code,
@@ -89,6 +103,10 @@ class ReceivedDossier(BaseModel):
             received_at=received.received_at,
             due_at=due_at or received.due_at,
             fee_vnd=received.fee_vnd,
+            fee_lines=received.fee_lines,
+            exemption=received.exemption,
+            pay_by=received.pay_by,
+            pay_url=pay_url if received.fee_vnd else None,
             access_token=self.access_token,
             reused_components=[c.name for c in received.components if c.form == "e_data_store"],
         )
@@ -102,10 +120,12 @@ def receive(
     identity_key: bytes,
     receipt_key: bytes,
     personal: PersonalData,
+    payment_window: timedelta,
 ) -> ReceivedDossier:
     """The dossier received at `received_at` as its unit's `sequence`-th of that day, its
-    receipt's access token made from its code under `receipt_key`."""
-    submission, procedure = accepted.submission, accepted.procedure
+    receipt's access token made from its code under `receipt_key`; a fee due can be paid online
+    for `payment_window` after receipt."""
+    submission, procedure, fee = accepted.submission, accepted.procedure, accepted.fee
     code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
     applicant = submission.applicant
     contact = Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email)
@@ -121,7 +141,10 @@ def receive(
             # the identity number stays here; name and contact travel sealed
             applicant=personal.seal(contact, code),
             components=accepted.components,
-            fee_vnd=procedure.fee_vnd,
+            fee_vnd=fee.total_vnd,
+            fee_lines=list(fee.lines),
+            exemption=fee.exemption,
+            pay_by=received_at + payment_window if fee.due else None,
             receipt_number=domain.receipt_number(code),
             received_at=received_at,
             due_at=domain.due_at(procedure, received_at, calendar),

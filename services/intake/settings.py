@@ -1,15 +1,17 @@
 """Intake's settings: the shared concerns it uses (units and calendar, PDF forms, worker
 processes, the receipt-token key) plus its own knobs. The identity-hash key, the receipt-token
-key and the public address must be chosen by a deployment: without them intake refuses to
-start outside the development profile."""
+key, the public address and payment's public address must be chosen by a deployment: without
+them intake refuses to start outside the development profile."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 
 from services.runtime import ServiceSettings
+from services.runtime.receipts import pay_token
 from services.runtime.settings import PdfForms, PersonalDataKey, ReceiptTokens, ReferenceData, Workers, required
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
@@ -24,6 +26,13 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     public_url: str | None = required(
         development="http://127.0.0.1:8001",
         description="Public address of intake's tracking page, printed as a QR code on receipt slips.",
+    )
+    payment_url: str | None = required(
+        development="http://127.0.0.1:8003",
+        description="Public address of payment's pages: receipts link each fee's payment page there.",
+    )
+    payment_window_hours: int = Field(
+        default=72, ge=1, le=24 * 90, description="How long a fee can be paid online after receipt (hours)."
     )
     catalogue_file: str = Field(
         default=str(SAMPLE_CATALOGUE), description="The province's procedure catalogue (JSON), loaded when new."
@@ -46,3 +55,11 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     def tracking_url(self, dossier_code: str) -> str:
         """Where a receipt's QR code leads: the tracking page with the code filled in."""
         return f"{self.public_url}/track?code={dossier_code}"
+
+    def pay_url(self, dossier_code: str) -> str:
+        """The dossier's payment page at payment, with the pay token that opens it (and nothing else)."""
+        return f"{self.payment_url}/pay/{dossier_code}?token={pay_token(self.receipt_key(), dossier_code)}"
+
+    @property
+    def payment_window(self) -> timedelta:
+        return timedelta(hours=self.payment_window_hours)

@@ -8,6 +8,9 @@ Files are not sent here: they are uploaded to the document store first (digitisa
 `POST /documents`), and a component names its upload by id, hash and the upload token the
 store answered with. A component the owner already holds in their e-data store (an earlier
 result, still valid) is attached from there: the citizen is not asked for it again.
+
+The fee is assessed here too (`services/intake/fees.py`), once the submission passed: per-unit
+lines for its `quantity`, waived when it claims one of the procedure's exemption grounds.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, Field
 from services.runtime.receipts import upload_proved
 
 from .catalogue import Catalogue, Procedure
+from .fees import Assessment, assess
 
 Phone = Annotated[str, Field(pattern=r"^0[0-9]{9}$", examples=["0912345678"])]
 IdentityNumber = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit citizen identity number.")]
@@ -57,6 +61,24 @@ class ComponentIn(BaseModel):
     )
 
 
+class ExemptionIn(BaseModel):
+    """The applicant claims an exemption from the fee (miễn phí, lệ phí) on one of the procedure's grounds."""
+
+    ground: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[a-z0-9_]+$",
+        description="One of the procedure's exemption grounds (its `fee.exemptions` in the catalogue).",
+        examples=["social_protection"],
+    )
+    reason: str = Field(
+        min_length=3,
+        max_length=300,
+        description="What proves it, as the applicant or the receiving officer records it: e.g. the beneficiary card's number.",
+        examples=["Thẻ BTXH số 40-0123456"],
+    )
+
+
 @dataclass(frozen=True)
 class Holding:
     """A document the owner holds in their e-data store, still valid (learned from `result.archived`)."""
@@ -87,6 +109,13 @@ class Submission(BaseModel):
     area: str | None = Field(
         default=None, min_length=1, max_length=80, description="The applicant's hamlet or quarter (thôn, tổ dân phố)."
     )
+    quantity: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Copies, pages or units of measure for per-unit fees (bản, trang…); fixed fees ignore it.",
+    )
+    exemption: ExemptionIn | None = Field(default=None, description="An exemption from the fee the applicant claims.")
 
 
 @dataclass(frozen=True)
@@ -114,11 +143,12 @@ class Refused:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A submission that passed every check, with its components as received (files hashed)."""
+    """A submission that passed every check, with its components as received (files hashed) and its fee."""
 
     submission: Submission
     procedure: Procedure
     components: list[ComponentReceived]
+    fee: Assessment
 
 
 def check(
@@ -146,7 +176,9 @@ def check(
     problems += file_problems
     if problems or procedure is None:
         return Refused(problems)
-    return Accepted(submission, procedure, components + held_components(submission.components, procedure, holdings))
+    held = held_components(submission.components, procedure, holdings)
+    fee = assess(procedure, submission.quantity, submission.exemption)
+    return Accepted(submission, procedure, components + held, fee)
 
 
 def held_components(given: Sequence[ComponentIn], procedure: Procedure, holdings: Holdings) -> list[ComponentReceived]:
@@ -171,7 +203,8 @@ def _reused(name: str, holding: Holding) -> ComponentReceived:
 
 def procedure_problems(submission: Submission, procedure: Procedure, holdings: Holdings) -> list[Problem]:
     """What the procedure's rules say of the submission: online level, required and reusable
-    components (a required one the owner holds in their e-data store need not be given)."""
+    components (a required one the owner holds in their e-data store need not be given), the
+    exemption claimed."""
     if not procedure.takes_dossiers:
         return [Problem("information_only", f"procedure {procedure.code!r} is information only and takes no dossier")]
     problems = []
@@ -198,7 +231,25 @@ def procedure_problems(submission: Submission, procedure: Procedure, holdings: H
                     component.name,
                 )
             )
-    return problems
+    return problems + exemption_problems(submission.exemption, procedure)
+
+
+def exemption_problems(claim: ExemptionIn | None, procedure: Procedure) -> list[Problem]:
+    """What is wrong with the exemption claimed, if anything: the procedure must carry a fee and
+    list the claimed ground."""
+    if claim is None:
+        return []
+    if procedure.fee.free:
+        return [Problem("no_fee_to_exempt", f"procedure {procedure.code!r} carries no fee: there is nothing to exempt")]
+    if procedure.fee.exemption(claim.ground) is None:
+        grounds = ", ".join(repr(e.ground) for e in procedure.fee.exemptions) or "none"
+        return [
+            Problem(
+                "exemption_not_applicable",
+                f"procedure {procedure.code!r} has no exemption ground {claim.ground!r} (its grounds: {grounds})",
+            )
+        ]
+    return []
 
 
 def received_components(

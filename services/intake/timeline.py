@@ -22,6 +22,12 @@ from motcua_contracts import (
     DossierWithdrawalRequested,
     DossierWithdrawn,
     Event,
+    PaymentCancelled,
+    PaymentCompleted,
+    PaymentExpired,
+    PaymentNotRequired,
+    PaymentRefunded,
+    PaymentRequested,
 )
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +48,8 @@ LABELS = {
     "payment.completed": "Đã thanh toán phí, lệ phí",
     "payment.cancelled": "Đã hủy yêu cầu thanh toán phí, lệ phí",
     "payment.not_required": "Không phải nộp phí, lệ phí",
+    "payment.expired": "Quá hạn thanh toán trực tuyến (nộp phí, lệ phí tại bộ phận một cửa)",
+    "payment.refunded": "Đã hoàn trả phí, lệ phí",
     "dossier.transferred": "Chuyển xử lý liên thông",
     "dossier.refused": "Từ chối giải quyết hồ sơ",
     "dossier.apologised": "Xin lỗi và hẹn lại ngày trả kết quả",
@@ -55,6 +63,11 @@ LABELS = {
 NOTICES = frozenset({"citizen.notified", "result.archived"})
 # Routing's events after which nothing more can happen to the dossier, and how to say so.
 CLOSING = {"dossier.completed": "result returned", "dossier.refused": "refused", "dossier.withdrawn": "withdrawn"}
+# Payment's events after which a fee is no longer waited for online: paid, no longer asked for,
+# no longer payable online, paid back, or nothing to pay after all.
+PAYMENT_SETTLED = frozenset(
+    e.TYPE for e in (PaymentCompleted, PaymentCancelled, PaymentExpired, PaymentRefunded, PaymentNotRequired)
+)
 
 
 class Conflict(Exception):
@@ -156,6 +169,19 @@ class Timeline(BaseModel):
             if step.event == asked:
                 return step
         return None
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Whether a fee the dossier carries is still waited for: the dossier is open and payment has
+        not settled it since it last asked for it (before payment's first word, it is waited for)."""
+        if self.closed:
+            return False
+        for step in reversed(self.steps):
+            if step.event in PAYMENT_SETTLED:
+                return False
+            if step.event == PaymentRequested.TYPE:
+                return True
+        return True
 
     @property
     def due_at(self) -> datetime | None:

@@ -1,6 +1,7 @@
 """Notification (thông báo): tells the citizen when their result is ready, when more
-documents are needed, when the dossier is refused, when the unit apologises, and what
-became of their request to withdraw it.
+documents are needed, when the dossier is refused, when the unit apologises, what
+became of their request to withdraw it, and about its fee: what to pay and by when (with
+the payment link), that the link expired, that money was refunded.
 
 Events may arrive in any order: a message whose recipient is not known yet waits
 for the dossier's `dossier.received`. Each (dossier, template) is sent once.
@@ -20,6 +21,9 @@ from motcua_contracts import (
     DossierWithdrawalDeclined,
     DossierWithdrawn,
     Event,
+    PaymentExpired,
+    PaymentRefunded,
+    PaymentRequested,
 )
 
 from services.runtime import Runtime, Service, Tx, utcnow
@@ -89,6 +93,35 @@ async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, perso
     await tell(tx, event, "withdrawal_declined")
 
 
+async def on_payment_requested(event: PaymentRequested, tx: Tx, personal: PersonalData) -> None:
+    # payment asks once per dossier; a link with no deadline or past it is not worth sending
+    if event.pay_url is None or event.expires_at is None or event.expires_at <= utcnow():
+        return
+    await tell(
+        tx,
+        event,
+        "payment_requested",
+        amount=domain.vnd(event.amount_vnd),
+        deadline=f"{local(event.expires_at):%d/%m/%Y %H:%M}",
+        pay_url=event.pay_url,
+    )
+
+
+async def on_payment_expired(event: PaymentExpired, tx: Tx, personal: PersonalData) -> None:
+    await tell(tx, event, "payment_expired", amount=domain.vnd(event.amount_vnd))
+
+
+async def on_payment_refunded(event: PaymentRefunded, tx: Tx, personal: PersonalData) -> None:
+    # keyed by the transaction refunded: a fee paid twice, then refused, is refunded twice
+    await tell(
+        tx,
+        event,
+        f"payment_refunded@{domain.key_part(event.gateway_transaction)}",
+        amount=domain.vnd(event.amount_vnd),
+        reason=domain.refund_reason(event.reason),
+    )
+
+
 async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
     """Queue `message` (a template, optionally `@` a key) for the dossier's owner, once."""
     dossier = await store.get(tx, event.dossier_code)
@@ -115,6 +148,9 @@ def create(settings: NotificationSettings | None = None) -> Service[PersonalData
             DossierApologised: on_apologised,
             DossierWithdrawn: on_withdrawn,
             DossierWithdrawalDeclined: on_withdrawal_declined,
+            PaymentRequested: on_payment_requested,
+            PaymentExpired: on_payment_expired,
+            PaymentRefunded: on_payment_refunded,
         },
         context=start,
         state=store.DOSSIERS,

@@ -64,11 +64,13 @@ REASONS = {
     403: "Valid credentials that do not allow this.",
     404: "Not found, or not the asker's to see.",
     409: "The current state does not allow it, or an idempotency key was used for another request.",
+    410: "It was possible once and no longer is (e.g. a payment link past its deadline).",
     411: "A request body without a Content-Length header.",
     413: "The request body, or a file in it, is larger than allowed.",
     415: "A file of a type the service does not take.",
     422: "The request is not valid (NaN and Infinity included): the problems by field, never the values sent.",
     429: "Too many requests from this client: retry after `Retry-After` seconds.",
+    502: "An outside party (e.g. a payment gateway) answered, and refused.",
     503: "The service is busy, or something it depends on cannot be reached now: retry later (after `Retry-After` seconds when given).",
 }
 

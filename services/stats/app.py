@@ -50,7 +50,9 @@ async def _emit(tx: Tx, changed: dict[str, dict], province: str) -> None:
     for key, counters in changed.items():
         values = {name: counters.get(name, 0) for name in domain.COUNTERS}
         unit = None if key == store.PROVINCE else key
-        tx.emit(StatsSnapshot(dossier_code=key, as_of=now, unit=unit, **values), commune=unit or province)
+        rate = domain.rates(values)["paid_online_rate"]
+        snapshot = StatsSnapshot(dossier_code=key, as_of=now, unit=unit, paid_online_rate=rate, **values)
+        tx.emit(snapshot, commune=unit or province)
 
 
 # Every event of the dossier lifecycle, except stats' own snapshots.

@@ -174,4 +174,4 @@ async def test_a_withdrawal_is_the_owners_request_that_routing_answers_and_the_f
     # with the gateway back, the cancelled fee is never opened nor paid
     await wait_until(lambda: bool(database(stack, "payment")["payments"].find_one({"_id": code})), "the payment record")
     payment = database(stack, "payment")["payments"].find_one({"_id": code})
-    assert payment["state"] == "cancelled" and payment.get("payment_url") is None
+    assert payment["state"] == "cancelled" and payment["orders"][0]["page_url"] is None

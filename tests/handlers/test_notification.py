@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from motcua_contracts import (
     CitizenNotified,
@@ -12,10 +12,14 @@ from motcua_contracts import (
     DossierSupplementRequested,
     DossierWithdrawalDeclined,
     DossierWithdrawn,
+    PaymentExpired,
+    PaymentRefunded,
+    PaymentRequested,
 )
 
 from services.notification.app import create
 from services.notification.settings import NotificationSettings
+from services.runtime import utcnow
 from tests.harness import Harness
 
 from .events import received
@@ -87,3 +91,70 @@ async def test_a_refusal_and_an_apology_with_its_new_date_are_told() -> None:
         assert [m.template for m in await notification.emitted(CitizenNotified)] == ["apologised", "refused"]
         stored = await notification.documents.get("dossiers", CODE)
     assert "02/12/2026" in stored["messages"]["apologised"]["text"]
+
+
+async def test_the_fee_is_asked_for_with_its_amount_deadline_in_vietnam_time_and_link_once() -> None:
+    tomorrow = (utcnow() + timedelta(days=1)).replace(hour=10, minute=5, second=0, microsecond=0)  # 17:05 in Vietnam
+    pay_url = "https://dichvucong.example.vn/pay/H40.101-261124-0004?t=abc"
+    requested = PaymentRequested(
+        dossier_code=CODE,
+        reference="PAY-1",
+        amount_vnd=1250000,
+        gateway="payment-platform",
+        expires_at=tomorrow,
+        pay_url=pay_url,
+    )
+    late = "H40.101-261124-0005"
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
+        first = await notification.deliver(requested)  # before the contact is known: it waits
+        await notification.deliver(received(CODE))
+        await notification.deliver_raw(first.to_bytes(), PaymentRequested.TOPIC.name, CODE.encode())  # again
+        await notification.deliver(received(late))
+        past = requested.model_copy(update={"dossier_code": late, "expires_at": AT})
+        await notification.deliver(past)  # its link no longer works: not sent
+        told = await notification.emitted(CitizenNotified)
+        stored = await notification.documents.get("dossiers", CODE)
+        assert (await notification.documents.get("dossiers", late))["messages"] == {}
+    assert [(m.dossier_code, m.template) for m in told] == [(CODE, "payment_requested")]
+    text = stored["messages"]["payment_requested"]["text"]
+    assert "1.250.000 dong" in text and f"{tomorrow:%d/%m/%Y} 17:05" in text and pay_url in text
+    assert notification.dead_letters == []
+
+
+async def test_an_expired_link_sends_the_citizen_to_the_counter() -> None:
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
+        await notification.deliver(received(CODE))
+        expired = PaymentExpired(dossier_code=CODE, reference="PAY-1", amount_vnd=20000, expired_at=AT)
+        envelope = await notification.deliver(expired)
+        await notification.deliver_raw(envelope.to_bytes(), PaymentExpired.TOPIC.name, CODE.encode())  # again
+        assert [m.template for m in await notification.emitted(CitizenNotified)] == ["payment_expired"]
+        stored = await notification.documents.get("dossiers", CODE)
+    text = stored["messages"]["payment_expired"]["text"]
+    assert "het han" in text and "20.000 dong tai Bo phan Mot cua" in text
+
+
+async def test_each_refund_is_told_with_its_amount_and_reason() -> None:
+    def refunded(transaction: str, reason: str) -> PaymentRefunded:
+        return PaymentRefunded(
+            dossier_code=CODE,
+            reference="PAY-1",
+            amount_vnd=20000,
+            reason=reason,
+            gateway="payment-platform",
+            gateway_transaction=transaction,
+            refunded_at=AT,
+        )
+
+    async with Harness.running(create(NotificationSettings(profile="development"))) as notification:
+        await notification.deliver(received(CODE))
+        twice = await notification.deliver(refunded("T.2", "paid twice"))  # the second payment
+        await notification.deliver_raw(twice.to_bytes(), PaymentRefunded.TOPIC.name, CODE.encode())  # again
+        await notification.deliver(refunded("T.1", "dossier refused"))  # then the dossier was refused
+        assert [m.template for m in await notification.emitted(CitizenNotified)] == ["payment_refunded"] * 2
+        stored = await notification.documents.get("dossiers", CODE)
+    texts = [message["text"] for message in stored["messages"].values()]
+    assert texts == [
+        f"Ho so {CODE}: da hoan tra 20.000 dong phi, le phi (phi da duoc nop hai lan).",
+        f"Ho so {CODE}: da hoan tra 20.000 dong phi, le phi (ho so bi tu choi giai quyet).",
+    ]
+    assert notification.dead_letters == []

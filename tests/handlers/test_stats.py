@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Literal
 
 from motcua_contracts import (
     ComponentDigitised,
     DossierCompleted,
     DossierDigitised,
     DossierWithdrawn,
+    Exemption,
     PaymentCompleted,
+    PaymentExpired,
+    PaymentNotRequired,
+    PaymentRefunded,
+    PaymentRequested,
     ResultArchived,
     ResultSigned,
     StatsSnapshot,
@@ -118,3 +124,91 @@ async def test_snapshots_of_the_province_and_of_each_unit_that_changed_are_publi
     assert first[None].dossier_code == "province" and first["H40.102"].dossier_code == "H40.102"
     assert set(second) == {None, "H40.102"}  # H40.101 did not change
     assert second["H40.102"].received == 2
+
+
+async def test_payment_figures_per_unit_and_province() -> None:
+    """Fee-bearing dossiers, how the paid ones were paid (the online share is of those paid),
+    exemptions, expired links, refunds and the amounts."""
+    a, b, c = (f"H40.101-261124-00{n}" for n in (11, 12, 13))
+    d, exempt, free = (f"H40.102-261124-00{n}" for n in (14, 15, 16))
+    exemption = Exemption(
+        ground="social_protection", label="Đối tượng bảo trợ xã hội", reason="Thẻ BTXH 123", waived_vnd=20000
+    )
+
+    def completed(code: str, amount: int, channel: Literal["online", "counter"]) -> PaymentCompleted:
+        gateway = {"gateway": "payment-platform", "method": "gateway"} if channel == "online" else {"method": "cash"}
+        return PaymentCompleted(
+            dossier_code=code,
+            reference=f"PAY-{code}",
+            amount_vnd=amount,
+            gateway_transaction=f"T-{code}",
+            paid_at=AT,
+            channel=channel,
+            receipt_number=f"BL-{code}",
+            **gateway,
+        )
+
+    async with Harness.running(create(StatsSettings(profile="development", snapshot_every_s=0.05))) as stats:
+        for code, amount in ((a, 20000), (b, 20000), (c, 50000), (d, 30000)):
+            unit = code.split("-")[0]
+            requested = PaymentRequested(
+                dossier_code=code, reference=f"PAY-{code}", amount_vnd=amount, gateway="payment-platform"
+            )
+            await stats.deliver(requested, commune=unit)
+        paid_a = await stats.deliver(completed(a, 20000, "online"), commune="H40.101")
+        await stats.deliver_raw(paid_a.to_bytes(), PaymentCompleted.TOPIC.name, a.encode())  # redelivered
+        await stats.deliver(completed(b, 20000, "online"), commune="H40.101")
+        await stats.deliver(
+            PaymentRefunded(
+                dossier_code=b,
+                reference=f"PAY-{b}",
+                amount_vnd=20000,
+                reason="dossier refused",
+                gateway="payment-platform",
+                gateway_transaction=f"T-{b}",
+                refunded_at=AT,
+            ),
+            commune="H40.101",
+        )
+        await stats.deliver(
+            PaymentExpired(dossier_code=c, reference=f"PAY-{c}", amount_vnd=50000, expired_at=AT), commune="H40.101"
+        )
+        await stats.deliver(completed(c, 50000, "counter"), commune="H40.101")  # paid at the counter after all
+        await stats.deliver(completed(d, 30000, "online"), commune="H40.102")
+        await stats.deliver(PaymentNotRequired(dossier_code=exempt, exemption=exemption), commune="H40.102")
+        await stats.deliver(PaymentNotRequired(dossier_code=free), commune="H40.102")  # no fee: not fee-bearing
+        async with stats.http() as client:
+            summary = (await client.get("/stats/summary")).json()
+            communes = {row["commune"]: row for row in (await client.get("/stats/communes")).json()}
+        job = asyncio.create_task(publish_snapshots(stats.runtime))
+        try:
+            await until(lambda: len(stats.documents.data.get("outbox", {})) >= 3, "three snapshots")
+        finally:
+            job.cancel()
+        snapshots = {s.unit: s for s in await stats.emitted(StatsSnapshot)}
+
+    figures = ("fee_bearing", "fee_exempt", "paid", "paid_online", "paid_counter", "payments_expired", "refunded")
+    amounts = ("collected_vnd", "refunded_vnd", "paid_online_rate")
+    province = snapshots[None]
+    assert [getattr(province, name) for name in figures] == [5, 1, 4, 3, 1, 1, 1]
+    assert [getattr(province, name) for name in amounts] == [120000, 20000, 75.0]
+    assert [getattr(snapshots["H40.101"], name) for name in figures] == [3, 0, 3, 2, 1, 1, 1]
+    assert [getattr(snapshots["H40.101"], name) for name in amounts] == [90000, 20000, 66.67]
+    assert [getattr(snapshots["H40.102"], name) for name in figures] == [2, 1, 1, 1, 0, 0, 0]
+    assert [getattr(snapshots["H40.102"], name) for name in amounts] == [30000, 0, 100.0]
+    # the HTTP read model says the same
+    assert [summary[name] for name in (*figures, *amounts)] == [
+        getattr(province, name) for name in (*figures, *amounts)
+    ]
+    assert communes["H40.102"]["paid_online_rate"] == 100.0
+
+
+def test_a_snapshot_published_before_the_payment_figures_still_parses() -> None:
+    older = StatsSnapshot.model_validate(
+        {
+            "dossier_code": "province",
+            "as_of": AT,
+            **dict.fromkeys(("received", "completed", "early", "on_time", "late", "online", "paid", "digitised"), 0),
+        }
+    )
+    assert (older.fee_bearing, older.collected_vnd, older.paid_online_rate) == (0, 0, None)

@@ -90,7 +90,9 @@ def test_stats_counts_online_channels_and_outcomes() -> None:
         outcome="late",
     )
     assert stats.increments(done) == {"completed": 1, "late": 1}
-    assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {}
+    assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {
+        "fee_bearing": 1
+    }
     assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0
 
 

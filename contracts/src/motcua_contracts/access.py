@@ -40,7 +40,7 @@ CONSUMES: dict[str, tuple[Topic, ...]] = {
     "payment": (INTAKE, ROUTING),
     "routing": (DIGITISATION, INTAKE, PAYMENT, SIGNING),
     "signing": (ROUTING,),
-    "notification": (INTAKE, ROUTING),
+    "notification": (INTAKE, PAYMENT, ROUTING),
     "stats": (DIGITISATION, INTAKE, NOTIFICATION, PAYMENT, ROUTING, SIGNING),
 }
 

@@ -490,4 +490,45 @@ class StatsSnapshot(Event):
     components_reused: int = Field(default=0, description="Components taken from owners' e-data stores.")
     results: int = Field(default=0, description="Results signed.")
     results_digitised: int = Field(default=0, description="Signed results archived in owners' e-data stores.")
+    # fees and charges (phí, lệ phí): the share of fee-bearing dossiers paid online
+    fee_bearing: int = Field(
+        default=0,
+        description="Dossiers whose procedure has a fee (hồ sơ có thu phí, lệ phí): one `payment.requested` each, "
+        "or a `payment.not_required` with an exemption.",
+    )
+    fee_exempt: int = Field(
+        default=0,
+        description="Fee-bearing dossiers whose applicant is exempt (miễn phí, lệ phí): `payment.not_required` "
+        "with an exemption.",
+    )
+    paid_online: int = Field(
+        default=0, description="Fees paid online (thanh toán trực tuyến): `payment.completed` of channel `online`."
+    )
+    paid_counter: int = Field(
+        default=0,
+        description="Fees paid at the counter (nộp trực tiếp tại Bộ phận Một cửa): `payment.completed` of channel "
+        "`counter`.",
+    )
+    paid_online_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Percent of the paid fee-bearing dossiers that were paid online (tỷ lệ thanh toán trực tuyến): "
+        "100 × paid_online / (paid_online + paid_counter). The denominator is the dossiers paid, not `fee_bearing`: "
+        "exempt dossiers and fees not paid (yet, or ever) are left out. None while nothing is paid.",
+    )
+    payments_expired: int = Field(
+        default=0,
+        description="Fees not paid online in time (`payment.expired`); some are paid at the counter later.",
+    )
+    refunded: int = Field(default=0, description="Refunds made through the gateway (hoàn trả): `payment.refunded`.")
+    collected_vnd: int = Field(
+        default=0, description="Fees collected (số tiền đã thu), in VND: the sum of `payment.completed` amounts."
+    )
+    refunded_vnd: int = Field(
+        default=0,
+        description="Fees refunded, in VND: the sum of `payment.refunded` amounts. A refund of a second payment, "
+        "or of one made after the fee was cancelled, returns money `collected_vnd` never counted: "
+        "collected_vnd − refunded_vnd is not what was kept.",
+    )
     unit: str | None = Field(default=None, description="The unit these counters are of; none: the whole province.")

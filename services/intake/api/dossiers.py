@@ -96,7 +96,7 @@ async def submit_dossier(
     token = current_dossier.set(dossier.code)
     log.info("dossier received", extra={"fields": {"procedure": checked.procedure.code, "channel": submission.channel}})
     current_dossier.reset(token)
-    return dossier.receipt()
+    return dossier.receipt(intake.settings.pay_url(dossier.code))
 
 
 async def record_dossier(
@@ -114,6 +114,7 @@ async def record_dossier(
         intake.settings.hash_key(),
         intake.settings.receipt_key(),
         intake.personal,
+        intake.settings.payment_window,
     )
     if idempotency_key:
         await store.claim_idempotency_key(tx, idempotency_key, fingerprint, dossier.code)

@@ -16,9 +16,11 @@ router = APIRouter(tags=["receipts"], responses=answers(404))
 
 
 async def receipt_of(runtime: Runtime[IntakeContext], dossier: ReceivedDossier) -> Receipt:
-    """The dossier's receipt with its current appointment date (a supplement moves it)."""
+    """The dossier's receipt with its current appointment date (a supplement moves it) and the
+    link to its payment page at payment's current address."""
     timeline = await store.find_timeline(runtime, dossier.code)
-    return dossier.receipt(timeline.due_at if timeline else None)
+    pay_url = runtime.context.settings.pay_url(dossier.code)
+    return dossier.receipt(pay_url, timeline.due_at if timeline else None)
 
 
 def not_found() -> HTTPException:
@@ -62,6 +64,10 @@ async def get_receipt_slip(
         due_at=receipt.due_at,
         fee_vnd=receipt.fee_vnd,
         tracking_url=intake.settings.tracking_url(dossier_code),
+        fee_lines=receipt.fee_lines,
+        exemption=receipt.exemption,
+        pay_by=receipt.pay_by,
+        pay_url=receipt.pay_url,
     )
     settings = intake.settings
     pdf = await runtime.workers.run(slip.render, content, settings.pdf_font, settings.pdf_bold_font)
