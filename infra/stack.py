@@ -366,6 +366,7 @@ class Stack:
                 "MOTCUA_PUBLIC_URL": self.service_url("payment"),
                 "MOTCUA_OIDC_ISSUER": self.issuer_url,  # counter payments, reconciliations
                 "MOTCUA_FINANCE_OFFICIALS": LOCAL_FINANCE_OFFICIALS,
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],  # seals the pay link for notification
             },
             "routing": {
                 "MOTCUA_OIDC_ISSUER": self.issuer_url,

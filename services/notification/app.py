@@ -95,7 +95,7 @@ async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, perso
 
 async def on_payment_requested(event: PaymentRequested, tx: Tx, personal: PersonalData) -> None:
     # payment asks once per dossier; a link with no deadline or past it is not worth sending
-    if event.pay_url is None or event.expires_at is None or event.expires_at <= utcnow():
+    if event.pay_link is None or event.expires_at is None or event.expires_at <= utcnow():
         return
     await tell(
         tx,
@@ -103,7 +103,7 @@ async def on_payment_requested(event: PaymentRequested, tx: Tx, personal: Person
         "payment_requested",
         amount=domain.vnd(event.amount_vnd),
         deadline=f"{local(event.expires_at):%d/%m/%Y %H:%M}",
-        pay_url=event.pay_url,
+        pay_url=personal.open_pay_link(event.pay_link, event.dossier_code),
     )
 
 

@@ -29,7 +29,12 @@ async def on_dossier_received(event: DossierReceived, tx: Tx, payments: Payments
     window = timedelta(hours=payments.settings.payment_window_h)
     # the trace is kept so that the gateways' notices continue the dossier's trace
     events = payment.request(
-        event, current_trace_headers(), payments.gateway_name, utcnow(), window, payments.pay_url(event.dossier_code)
+        event,
+        current_trace_headers(),
+        payments.gateway_name,
+        utcnow(),
+        window,
+        payments.personal.seal_pay_link(payments.pay_url(event.dossier_code), event.dossier_code),
     )
     if events:
         store.save(tx, payment)

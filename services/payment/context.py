@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from services.runtime import Runtime, get_context
 from services.runtime.auth import TokenVerifier
 from services.runtime.clients import Network, parse_address
+from services.runtime.personal import PersonalData
 from services.runtime.receipts import pay_token
 from services.runtime.units import Units, load_units
 
@@ -31,6 +32,7 @@ class Payments:
     platform: PlatformGateway
     card: SortedHmacGateway
     units: Units
+    personal: PersonalData  # seals the pay link for notification
     verifier: TokenVerifier  # officials' access tokens (counter payments, reconciliation)
     notices: Counter  # notifications taken, by gateway and what they did
     refused: Counter  # notifications refused, by the check they failed
@@ -95,6 +97,7 @@ def starter(transport: httpx.AsyncBaseTransport | None = None) -> Callable[[Runt
             platform,
             card,
             load_units(settings.units_file),
+            settings.personal_data(),
             TokenVerifier(str(settings.oidc_issuer), settings.oidc_audience),
             notices=metrics.counter("motcua_payment_notices", "Gateway notices taken, by what they did.", "result"),
             refused=metrics.counter(

@@ -26,6 +26,7 @@ from motcua_contracts import (
     PaymentNotRequired,
     PaymentRefunded,
     PaymentRequested,
+    SealedPayLink,
 )
 from motcua_contracts.events import PaymentMethod
 from pydantic import BaseModel, ConfigDict, Field
@@ -180,7 +181,13 @@ class Payment(BaseModel):
 
     # --- the request -----------------------------------------------------------
     def request(
-        self, event: DossierReceived, trace: dict[str, str], gateway: str, at: datetime, window: timedelta, pay_url: str
+        self,
+        event: DossierReceived,
+        trace: dict[str, str],
+        gateway: str,
+        at: datetime,
+        window: timedelta,
+        pay_link: SealedPayLink,
     ) -> list[Event]:
         """Ask for the dossier's fee (or say none is due); once per dossier."""
         if self.requested_at is not None:
@@ -200,7 +207,7 @@ class Payment(BaseModel):
             amount_vnd=self.amount_vnd,
             gateway=gateway,
             expires_at=self.expires_at,
-            pay_url=pay_url,
+            pay_link=pay_link,
         )
         return [requested, *(self.close(self.cancel_reason or WITHDRAWN, at) if closed else [])]
 

@@ -2,7 +2,15 @@ from pydantic import Field, SecretStr, field_validator
 
 from services.runtime import ServiceSettings
 from services.runtime.clients import Network, networks
-from services.runtime.settings import OfficialsTokens, PdfForms, ReceiptTokens, ReferenceData, Workers, required
+from services.runtime.settings import (
+    OfficialsTokens,
+    PdfForms,
+    PersonalDataKey,
+    ReceiptTokens,
+    ReferenceData,
+    Workers,
+    required,
+)
 
 DEVELOPMENT_GATEWAY_URL = "http://127.0.0.1:8010"
 DEVELOPMENT_GATEWAY_SECRET = "sandbox-secret"  # also the sandbox gateway's default (infra/gateway.py)
@@ -11,7 +19,9 @@ DEVELOPMENT_PARTNER_CODE = "MOTCUA"  # also the sandbox gateway's default (partn
 DEVELOPMENT_GATEWAY_ADDRESSES = "127.0.0.1/32"  # the sandbox gateway runs on the same machine
 
 
-class PaymentSettings(ServiceSettings, ReceiptTokens, OfficialsTokens, PdfForms, Workers, ReferenceData):
+class PaymentSettings(
+    ServiceSettings, ReceiptTokens, OfficialsTokens, PdfForms, Workers, ReferenceData, PersonalDataKey
+):
     http_port: int = 8003
     public_url: str | None = required(
         development="http://127.0.0.1:8003",

@@ -19,7 +19,17 @@ from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from motcua_contracts import Applicant, Holder, Owner, Sealed, SealedApplicant, SealedHolder, SealedOwner
+from motcua_contracts import (
+    Applicant,
+    Holder,
+    Owner,
+    PayLink,
+    Sealed,
+    SealedApplicant,
+    SealedHolder,
+    SealedOwner,
+    SealedPayLink,
+)
 from motcua_contracts.events import Part
 
 KEY_BYTES = 32
@@ -62,6 +72,13 @@ class PersonalData:
     def seal_owner(self, identity_hash: str, dossier_code: str) -> SealedOwner:
         """The owner's identity hash, for the e-data store (digitisation) and intake."""
         return SealedOwner(**self._seal(Owner(identity_hash=identity_hash), dossier_code))
+
+    def seal_pay_link(self, url: str, dossier_code: str) -> SealedPayLink:
+        """The payment page's link with its pay token, for notification to send to the citizen."""
+        return SealedPayLink(**self._seal(PayLink(url=url), dossier_code))
+
+    def open_pay_link(self, sealed: SealedPayLink, dossier_code: str) -> str:
+        return PayLink.model_validate_json(self._open(sealed, dossier_code, "the pay link's")).url
 
     def open(self, sealed: SealedApplicant | Applicant, dossier_code: str) -> Applicant:
         """The applicant; an event published before sealing began carries it in clear."""

@@ -102,7 +102,7 @@ async def test_the_fee_is_asked_for_with_its_amount_deadline_in_vietnam_time_and
         amount_vnd=1250000,
         gateway="payment-platform",
         expires_at=tomorrow,
-        pay_url=pay_url,
+        pay_link=NotificationSettings(profile="development").personal_data().seal_pay_link(pay_url, CODE),
     )
     late = "H40.101-261124-0005"
     async with Harness.running(create(NotificationSettings(profile="development"))) as notification:

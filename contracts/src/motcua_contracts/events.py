@@ -68,6 +68,17 @@ class SealedOwner(Sealed):
     """The `Owner`, sealed for digitisation (the e-data store) and intake."""
 
 
+class PayLink(Part):
+    """The payment page's link with the token that lets its holder pay one dossier's fee: what a
+    `SealedPayLink` holds."""
+
+    url: str
+
+
+class SealedPayLink(Sealed):
+    """The `PayLink`, sealed for notification, which sends it to the citizen."""
+
+
 class ComponentReceived(Part):
     """One component (thành phần hồ sơ) of a dossier as received."""
 
@@ -221,10 +232,8 @@ class PaymentRequested(Event):
     amount_vnd: int = Field(gt=0)
     gateway: str = Field(examples=["payment-platform"], description="The gateway the payment is opened at first.")
     expires_at: datetime | None = Field(default=None, description="Until when it can be paid online.")
-    pay_url: str | None = Field(
-        default=None,
-        description="The payment page, with the token that lets its holder pay this fee (and nothing else): "
-        "what the citizen is sent.",
+    pay_link: SealedPayLink | None = Field(
+        default=None, description="The payment page's link (with its pay token), sealed for notification."
     )
 
 
@@ -244,7 +253,9 @@ class PaymentCompleted(Event):
     gateway: str | None = Field(default=None, description="The gateway that confirmed it (online).")
     method: PaymentMethod | None = Field(default=None)
     receipt_number: str | None = Field(
-        default=None, description="The electronic receipt's (biên lai điện tử) series and number.", examples=["BL26E-0000001"]
+        default=None,
+        description="The electronic receipt's (biên lai điện tử) series and number.",
+        examples=["BL26E-0000001"],
     )
 
 

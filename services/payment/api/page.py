@@ -61,7 +61,12 @@ async def opened(runtime: Runtime[Payments], dossier_code: str, token: str) -> d
 async def payment_page(
     dossier_code: str, runtime: RuntimeDep, payments: PaymentsDep, token: PayToken = ""
 ) -> HTMLResponse:
-    """The payment page (Vietnamese)."""
+    """The payment page (Vietnamese). Right after receipt the fee may not have reached payment yet:
+    the page then says so and reloads itself."""
+    if pays(payments.settings.receipt_key(), dossier_code, token):
+        known = await store.find(runtime, dossier_code)
+        if known is None or known.requested_at is None:
+            return HTMLResponse(preparing(dossier_code))
     payment = await opened(runtime, dossier_code, token)
     return HTMLResponse(page(payments, payment, token))
 
@@ -147,6 +152,24 @@ async def receipt_pdf(dossier_code: str, runtime: RuntimeDep, payments: Payments
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
+def preparing(dossier_code: str) -> str:
+    return shell(
+        dossier_code,
+        f"<h1>Thanh toán phí, lệ phí</h1><p>Hồ sơ <b>{html.escape(dossier_code)}</b>: đang chuẩn bị yêu cầu "
+        "thanh toán. Trang sẽ tự tải lại sau giây lát.</p>",
+        '<meta http-equiv="refresh" content="3">',
+    )
+
+
+def shell(dossier_code: str, body: str, head: str = "") -> str:
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}'
+        f"<title>Thanh toán hồ sơ {html.escape(dossier_code)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
 def page(payments: Payments, payment: domain.Payment, token: str) -> str:
     """The page's HTML: escaped everywhere, no script."""
     e = html.escape
@@ -196,9 +219,4 @@ def page(payments: Payments, payment: domain.Payment, token: str) -> str:
     refunds = [r for r in payment.refunds if r.state == "done"]
     for refund in refunds:
         parts.append(f"<p>Đã hoàn trả {money(refund.amount_vnd)} ({e(refund.reason)}).</p>")
-    return (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Thanh toán hồ sơ {e(code)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{''.join(parts)}</main></body></html>"
-    )
+    return shell(code, "".join(parts))

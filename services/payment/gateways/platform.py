@@ -195,7 +195,7 @@ class PlatformGateway:
             expire_time=gateway_time(order.expires_at),
             time=gateway_time(utcnow()),
         )
-        answer = InitResponse.model_validate(await self._post("/init", request))
+        answer = InitResponse.model_validate_json(await self._post("/init", request))
         if answer.error_code != SUCCESS or not answer.payment_url:
             raise GatewayRefused(f"INIT refused: error {answer.error_code}: {answer.message}")
         return answer.payment_url
