@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from motcua_contracts import Applicant, DossierApproved, DossierReceived, ResultSigned
+from motcua_contracts import (
+    Applicant,
+    DossierApproved,
+    DossierReceived,
+    DossierRefused,
+    DossierStepStarted,
+    DossierWithdrawn,
+    FeeLine,
+    ResultSigned,
+)
 
 from services.runtime.approvals import ApprovalSigner, public_key_path, write_key_pair
 from services.runtime.personal import PersonalData, decode_key
@@ -71,3 +80,40 @@ def signed(code: str, at: datetime) -> ResultSigned:
         key_id="k1",
         signed_at=at,
     )
+
+
+def charged(code: str, *lines: tuple[str, int, int], **changes: Any) -> DossierReceived:
+    """`received(code)` with its fee in lines of (name, unit price, quantity): a lệ phí each."""
+    fee_lines = [
+        FeeLine(kind="charge", name=name, unit_vnd=unit, quantity=quantity, unit="bản", amount_vnd=unit * quantity)
+        for name, unit, quantity in lines
+    ]
+    return received(code, fee_vnd=sum(line.amount_vnd for line in fee_lines), fee_lines=fee_lines, **changes)
+
+
+def step_started(code: str, holder: str | None, step: str = "receive") -> DossierStepStarted:
+    """Routing put the dossier's `step` in `holder`'s hands (or its unit's queue)."""
+    return DossierStepStarted(
+        dossier_code=code,
+        workflow="commune-standard",
+        workflow_version=1,
+        step=step,
+        step_name="Tiếp nhận hồ sơ",
+        unit=code.split("-")[0],
+        role="reception",
+        holder=holder,
+        started_at=RECEIVED_AT,
+        step_due_at=RECEIVED_AT + timedelta(days=1),
+    )
+
+
+def refused(code: str) -> DossierRefused:
+    at = RECEIVED_AT + timedelta(days=2)
+    return DossierRefused(
+        dossier_code=code, reason="Không thuộc thẩm quyền", refused_by="h40101.lanhdao", unit="H40.101", refused_at=at
+    )
+
+
+def withdrawn(code: str) -> DossierWithdrawn:
+    at = RECEIVED_AT + timedelta(days=1)
+    return DossierWithdrawn(dossier_code=code, reason="Không còn nhu cầu", withdrawn_at=at, requested_at=at)

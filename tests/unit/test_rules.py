@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from motcua_contracts import DossierCompleted, DossierReceived, PaymentRequested
 
 from services.intake import domain as intake
-from services.payment import gateway_protocol as payment
+from services.payment.gateways import platform as payment
 from services.routing import domain as routing
 from services.signing import domain as signing
 from services.stats import domain as stats

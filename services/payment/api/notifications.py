@@ -36,7 +36,9 @@ DETAIL = {
 }
 
 
-@router.post("/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY}, responses=answers(400, 401, 403, 404))
+@router.post(
+    "/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY}, responses=answers(400, 401, 403, 404, 422)
+)
 async def platform_notification(request: Request, runtime: RuntimeDep, payments: PaymentsDep) -> JSONResponse:
     """The national payment platform's notification (JSON, SHA-256 checksum)."""
     settings = payments.settings
@@ -56,7 +58,7 @@ async def platform_notification(request: Request, runtime: RuntimeDep, payments:
     return JSONResponse(body, status)
 
 
-@router.get("/payments/ipn/card", responses=answers(400, 401, 403, 404))
+@router.get("/payments/ipn/card", responses=answers(400, 401, 403, 404, 422))
 async def card_notification(request: Request, runtime: RuntimeDep, payments: PaymentsDep) -> JSONResponse:
     """The card and wallet gateway's notification (GET parameters, HMAC-SHA512), answered with
     `{"RspCode", "Message"}`: "00" taken, "02" already taken, "01" unknown, "04" wrong amount, "97" bad signature."""

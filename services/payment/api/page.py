@@ -57,7 +57,11 @@ async def opened(runtime: Runtime[Payments], dossier_code: str, token: str) -> d
     return payment
 
 
-@router.get("/pay/{dossier_code}", response_class=HTMLResponse, responses=answers(404))
+# HTML when found, the JSON error answer when not (`response_class=HTMLResponse` would document that as HTML)
+PAGE = {200: {"description": "The payment page.", "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/pay/{dossier_code}", response_class=Response, responses=PAGE | answers(404))
 async def payment_page(
     dossier_code: str, runtime: RuntimeDep, payments: PaymentsDep, token: PayToken = ""
 ) -> HTMLResponse:

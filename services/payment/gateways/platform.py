@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from services.runtime.clock import LOCAL_TZ, utcnow
 
@@ -41,17 +41,18 @@ MAX_AMOUNT_VND = 10**15  # far above any fee; keeps amounts within what every st
 TIME_FORMAT = "%Y%m%d%H%M%S"
 TIME_PATTERN = r"^[0-9]{14}$"  # ASCII digits only (`\d` would take any script's digits)
 SIGNATURE_FIELD = "checksum"
+SEPARATOR = "|"
 TransactionState = Literal["success", "pending", "failed"]
 
 
 def canonical(fields: Mapping[str, str | int]) -> str:
     """What is hashed, but the secret: the values but the checksum, in the message's order, joined with "|"."""
-    return "|".join(str(value) for name, value in fields.items() if name != SIGNATURE_FIELD)
+    return SEPARATOR.join(str(value) for name, value in fields.items() if name != SIGNATURE_FIELD)
 
 
 def checksum(fields: Mapping[str, str | int], secret: str) -> str:
     """SHA-256 (hex) of the fields' canonical encoding, "|" and the shared secret."""
-    return hashlib.sha256(f"{canonical(fields)}|{secret}".encode()).hexdigest()
+    return hashlib.sha256(f"{canonical(fields)}{SEPARATOR}{secret}".encode()).hexdigest()
 
 
 def gateway_time(at: datetime) -> str:
@@ -70,6 +71,15 @@ class Signed(BaseModel):
     checksum: str = Field(
         max_length=128, description="SHA-256 hex of the other fields' values joined with | and the secret."
     )
+
+    @model_validator(mode="after")
+    def _no_separator_in_values(self) -> Self:
+        """A value holding "|" could pass for two fields (or two for one) and the same checksum sign
+        another message: such a message is refused."""
+        for name, value in self:
+            if isinstance(value, str) and SEPARATOR in value:
+                raise ValueError(f"{name} holds {SEPARATOR!r}, which separates the fields the checksum covers")
+        return self
 
     def verify(self, secret: str) -> bool:
         """True if `checksum` was made with `secret` over these very fields (compared in constant time)."""
