@@ -406,7 +406,9 @@ class Gateway:
             except httpx.HTTPError as error:
                 problem = type(error).__name__
             else:
-                if response.is_success or response.is_client_error:
+                if response.is_success and not self._acknowledged(transaction, response):
+                    problem = f"HTTP {response.status_code}, not acknowledged: {response.text[:100]}"
+                elif response.is_success or response.is_client_error:
                     transaction.notifications.append(f"{response.status_code} {response.text[:200]}")
                     if response.is_client_error:
                         log.error(
@@ -415,10 +417,22 @@ class Gateway:
                             response.status_code,
                         )
                     return
-                problem = f"HTTP {response.status_code}"
+                else:
+                    problem = f"HTTP {response.status_code}"
             pause = backoff(attempt, self.config.ipn_retry_s)
             log.warning("notification of %s not delivered (%s); again in %.1fs", transaction.reference, problem, pause)
             await asyncio.sleep(pause)
+
+    @staticmethod
+    def _acknowledged(transaction: Transaction, response: httpx.Response) -> bool:
+        """A 2xx answer takes a platform notification; a card notification only with RspCode 00 or 02."""
+        if transaction.protocol == "platform":
+            return True
+        try:
+            answer = response.json()
+        except ValueError:
+            return False
+        return isinstance(answer, dict) and answer.get("RspCode") in (card.OK, card.ALREADY)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -267,12 +267,13 @@ class Payment(BaseModel):
     def next_reference(self) -> str:
         return reference_for(self.dossier_code, len(self.orders) + 1)
 
-    def queried(self, reference: str, at: datetime, again_after: timedelta | None) -> bool:
-        """A query of the order got no final answer: ask again after `again_after` (None: stop asking)."""
+    def queried(self, reference: str, at: datetime, again_after: timedelta | None, asked: bool = True) -> bool:
+        """A query of the order got no final answer: ask again after `again_after` (None: stop asking).
+        `asked` False: the order was not asked about (too old), only no longer will be."""
         order = self.order(reference)
         if order is None:
             return False
-        order.queries += 1
+        order.queries += 1 if asked else 0
         order.next_query_at = None if again_after is None else at + again_after
         self._schedule_queries()
         return True

@@ -115,6 +115,11 @@ async def query_due(runtime: Runtime[Payments], now: datetime | None = None) -> 
             if order.state != "open" or order.next_query_at is None or order.next_query_at > now:
                 continue
             assert order.opened_at is not None
+            reference = order.reference
+            if now - order.opened_at > until:  # too old to ask about: left to reconciliation
+                stop = partial(domain.Payment.queried, reference=reference, at=now, again_after=None, asked=False)
+                await change(runtime, payment.dossier_code, stop)
+                continue
             try:
                 notice = await payments.gateways[order.gateway].query(order.reference, order.opened_at)
             except GatewayUnavailable:
@@ -127,7 +132,6 @@ async def query_due(runtime: Runtime[Payments], now: datetime | None = None) -> 
                 await notices.take(runtime, notice)
                 continue
             again = every if now + every - order.opened_at <= until else None
-            reference = order.reference
             await change(
                 runtime,
                 payment.dossier_code,

@@ -111,7 +111,9 @@ def test_protocol_times_are_vietnam_time() -> None:
 
 @pytest.fixture
 def platform() -> Iterator[PlatformGateway]:
-    yield PlatformGateway(httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500))), "s3cret", "MOTCUA")
+    yield PlatformGateway(
+        httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500))), "s3cret", "MOTCUA"
+    )
 
 
 def test_a_callback_is_for_us_only_with_our_partner_code_vnd_and_a_current_time(platform: PlatformGateway) -> None:

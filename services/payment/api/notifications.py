@@ -36,9 +36,7 @@ DETAIL = {
 }
 
 
-@router.post(
-    "/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY}, responses=answers(400, 401, 403, 404, 422)
-)
+@router.post("/payments/ipn", openapi_extra={"requestBody": CALLBACK_BODY}, responses=answers(400, 401, 403, 404, 422))
 async def platform_notification(request: Request, runtime: RuntimeDep, payments: PaymentsDep) -> JSONResponse:
     """The national payment platform's notification (JSON, SHA-256 checksum)."""
     settings = payments.settings
