@@ -37,7 +37,9 @@ async def completed(stack: Stack) -> dict:
 
     def history_complete() -> bool:  # intake follows the other services' topics at its own pace
         history = tracking.find_one({"_id": receipt["dossier_code"]}) or {"steps": []}
-        return "citizen.notified" in {step["event"] for step in history["steps"]}
+        return {"result.signed", "dossier.completed", "citizen.notified"} <= {
+            step["event"] for step in history["steps"]
+        }
 
     await wait_until(history_complete, "intake's tracking history to reach the notification", timeout=60)
     async with httpx.AsyncClient(base_url=stack.service_url("intake")) as client:
