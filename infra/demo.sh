@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/setup.sh
 python3 -m uv run --frozen motcua up
-python3 -m uv run --frozen motcua load --count "${DEMO_DOSSIERS:-300}" --rate "${DEMO_RATE:-20}"
+python3 -m uv run --frozen motcua load --count "${DEMO_DOSSIERS:-150}" --rate "${DEMO_RATE:-2}" --timeout "${DEMO_TIMEOUT_S:-600}"
 python3 -m uv run --frozen motcua status

@@ -26,6 +26,7 @@ from motcua_contracts import SERVICES
 from motcua_contracts.access import principals
 from pymongo import MongoClient
 
+from services.notification.templates import load as load_templates
 from services.runtime.approvals import public_key_path, write_key_pair
 from services.runtime.files import FILES_DATABASE
 
@@ -41,8 +42,10 @@ ISSUER = "issuer"  # the development OIDC issuer (infra/issuer.py)
 GATEWAY = "gateway"  # the sandbox payment gateway (infra/gateway.py)
 CA = "ca"  # the development certificate authority: CRLs and OCSP (infra/ca.py)
 TSA = "tsa"  # the development timestamp authority, RFC 3161 (infra/tsa.py)
+MESSAGING = "messaging"  # the sandbox SMS and ZNS gateways, mail server and integrator (infra/messaging.py)
 # Outside parties: each its own process speaking the real protocol, managed like a service.
-OUTSIDE = (ISSUER, GATEWAY, CA, TSA)
+OUTSIDE = (ISSUER, GATEWAY, CA, TSA, MESSAGING)
+WEBHOOK_SUBSCRIBER = "sandbox"  # the sandbox integrator's name: it takes every milestone
 LOCAL_TRACKING_PER_MINUTE = 1200
 LOCAL_UPLOADS_PER_MINUTE = 6000
 # The services that keep files in the file store (their settings include FileStore).
@@ -76,7 +79,11 @@ class Stack:
     @classmethod
     def named(cls, name: str) -> Stack:
         if name == "test":
-            fast_watcher = {"routing": {"MOTCUA_DEADLINE_SWEEP_S": "0.5"}}
+            fast_watcher = {
+                "routing": {"MOTCUA_DEADLINE_SWEEP_S": "0.5"},
+                # tests run at any hour: no quiet hours; complaint reminders looked for often
+                "notification": {"MOTCUA_QUIET_HOURS": "00:00-00:00", "MOTCUA_JOBS_EVERY_S": "1"},
+            }
             return cls("test", kafka_port=19092, mongo_port=27027, first_service_port=18001, settings=fast_watcher)
         return cls(name)
 
@@ -134,6 +141,14 @@ class Stack:
         return f"http://127.0.0.1:{self.first_service_port + 11}/tsa"
 
     @property
+    def messaging_url(self) -> str:
+        return f"http://127.0.0.1:{self.first_service_port + 12}"
+
+    @property
+    def smtp_port(self) -> int:
+        return self.first_service_port + 24
+
+    @property
     def pki_dir(self) -> Path:
         return self.data / "pki"
 
@@ -146,6 +161,11 @@ class Stack:
         wanted = [
             "gateway_secret",
             "gateway_hmac_secret",
+            "sms_api_key",
+            "sms_callback_secret",
+            "zns_access_token",
+            "zns_secret",
+            "webhook_secret",
             "identity_hash_key",
             "receipt_token_key",
             "personal_data_key",
@@ -157,6 +177,8 @@ class Stack:
             kept.update({name: secrets.token_urlsafe(32) for name in missing})
             if "personal_data_key" in missing:  # an AES-256 key: 32 bytes in base64
                 kept["personal_data_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
+            if "webhook_secret" in missing:  # Standard Webhooks: whsec_ and 32 bytes in base64
+                kept["webhook_secret"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
             write_private(path, json.dumps(kept))
         return kept
 
@@ -351,6 +373,7 @@ class Stack:
                 "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
                 "MOTCUA_PUBLIC_URL": self.service_url("intake"),
                 "MOTCUA_PAYMENT_URL": self.service_url("payment"),  # receipts link each fee's payment page
+                "MOTCUA_NOTIFICATION_URL": self.service_url("notification"),  # complaint and preferences links
                 # every client of a local stack comes from one address: raise the per-address limit
                 "MOTCUA_TRACKING_PER_MINUTE": str(LOCAL_TRACKING_PER_MINUTE),
             },
@@ -373,7 +396,31 @@ class Stack:
                 "MOTCUA_APPROVAL_KEY_FILE": str(keys / APPROVAL_KEY),
                 "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],
             },
-            "notification": {"MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"]},
+            "notification": {
+                "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],  # opens contacts and pay links
+                "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # links: result, survey, complaint
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,  # officials answer complaints
+                "MOTCUA_PUBLIC_URL": self.service_url("notification"),
+                "MOTCUA_TRACKING_URL": self.service_url("intake"),
+                "MOTCUA_SIGNING_URL": self.service_url("signing"),
+                "MOTCUA_WORKSPACE_URL": f"{self.service_url('routing')}/queue",
+                "MOTCUA_SMTP_PORT": str(self.smtp_port),
+                "MOTCUA_SMS_URL": self.messaging_url,
+                "MOTCUA_SMS_API_KEY": shared["sms_api_key"],
+                "MOTCUA_SMS_CALLBACK_SECRET": shared["sms_callback_secret"],
+                "MOTCUA_ZNS_URL": self.messaging_url,
+                "MOTCUA_ZNS_ACCESS_TOKEN": shared["zns_access_token"],
+                "MOTCUA_ZNS_SECRET": shared["zns_secret"],
+                "MOTCUA_WEBHOOKS": json.dumps(
+                    [
+                        {
+                            "name": WEBHOOK_SUBSCRIBER,
+                            "url": f"{self.messaging_url}/hooks/{WEBHOOK_SUBSCRIBER}",
+                            "secret": shared["webhook_secret"],
+                        }
+                    ]
+                ),
+            },
             "digitisation": {
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # owners' files, upload tokens
                 "MOTCUA_PERSONAL_DATA_KEY": shared["personal_data_key"],  # opens the owner (e-data store)
@@ -495,6 +542,25 @@ class Stack:
             "MOTCUA_GATEWAY_CARD_IPN_URL": f"{self.service_url('payment')}/payments/ipn/card",
         }
 
+    def messaging_env(self) -> dict[str, str]:
+        """The sandbox providers: the same secrets as notification, ZNS templates registered from
+        notification's own, delivery reports to notification."""
+        shared = self.secrets()
+        registry = self.data / "zns-templates.json"
+        registry.parent.mkdir(parents=True, exist_ok=True)
+        registry.write_text(json.dumps(load_templates().zns_registry(), ensure_ascii=False), encoding="utf-8")
+        return {
+            "MOTCUA_HTTP_PORT": str(self.first_service_port + 12),
+            "MOTCUA_SMTP_PORT": str(self.smtp_port),
+            "MOTCUA_SMS_API_KEY": shared["sms_api_key"],
+            "MOTCUA_SMS_CALLBACK_SECRET": shared["sms_callback_secret"],
+            "MOTCUA_ZNS_ACCESS_TOKEN": shared["zns_access_token"],
+            "MOTCUA_ZNS_SECRET": shared["zns_secret"],
+            "MOTCUA_ZNS_WEBHOOK_URL": f"{self.service_url('notification')}/deliveries/zns",
+            "MOTCUA_ZNS_TEMPLATES_FILE": str(registry),
+            "MOTCUA_WEBHOOK_SECRET": shared["webhook_secret"],
+        }
+
     def trust_env(self, port: int) -> dict[str, str]:
         """The CA's and the TSA's environment: their PKI, its token's PIN, their port."""
         return {
@@ -512,6 +578,7 @@ class Stack:
             GATEWAY: ([sys.executable, "-m", "infra.gateway"], self.gateway_env()),
             CA: ([sys.executable, "-m", "infra.ca"], self.trust_env(self.first_service_port + 10)),
             TSA: ([sys.executable, "-m", "infra.tsa"], self.trust_env(self.first_service_port + 11)),
+            MESSAGING: ([sys.executable, "-m", "infra.messaging"], self.messaging_env()),
         }
         for process, (command, env) in commands.items():
             if not self.pid(process):
@@ -522,6 +589,7 @@ class Stack:
         self._wait_ready(GATEWAY, self.gateway_url, timeout)
         self._wait_ready(CA, self.ca_url, timeout)
         self._wait_ready(TSA, self.tsa_url.removesuffix("/tsa"), timeout)
+        self._wait_ready(MESSAGING, self.messaging_url, timeout)
 
     # --- the whole stack -----------------------------------------------------
     def up(self, services: tuple[str, ...] = SERVICES) -> None:

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from motcua_contracts import (
     EVENT_TYPES,
+    ComplaintReminded,
     DossierAssigned,
     DossierDueSoon,
     DossierOverdue,
     DossierStepStarted,
     Event,
+    MessageDelivered,
+    MessageFailed,
+    OfficialNotified,
+    OfficialUpdated,
     ResultArchived,
 )
 
@@ -40,8 +45,19 @@ async def on_result_archived(event: ResultArchived, tx: Tx, intake: IntakeContex
         await store.hold(tx, owner, holding, event.archived_at)
 
 
-# Officers' internal bookkeeping, not part of the citizen's public history.
-INTERNAL = (DossierStepStarted, DossierAssigned, DossierDueSoon, DossierOverdue)
+# Officers' internal bookkeeping and the messages' own bookkeeping, not part of the citizen's
+# public history (a message's delivery, an official's alert or record, a reminder to the unit).
+INTERNAL = (
+    DossierStepStarted,
+    DossierAssigned,
+    DossierDueSoon,
+    DossierOverdue,
+    OfficialUpdated,
+    OfficialNotified,
+    MessageDelivered,
+    MessageFailed,
+    ComplaintReminded,
+)
 # Every other lifecycle event other services publish: each is a step of the public history.
 PROGRESS = tuple(
     event for event in EVENT_TYPES.values() if event.TOPIC.owner not in ("intake", "stats") and event not in INTERNAL

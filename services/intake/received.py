@@ -128,7 +128,9 @@ def receive(
     submission, procedure, fee = accepted.submission, accepted.procedure, accepted.fee
     code = domain.dossier_code(submission.commune_code, local(received_at).date(), sequence)
     applicant = submission.applicant
-    contact = Applicant(name=applicant.name, phone=applicant.phone, email=applicant.email)
+    contact = Applicant(
+        name=applicant.name, phone=applicant.phone, email=applicant.email, notify_by=applicant.notify_by
+    )
     owner = domain.identity_hash(applicant.identity_number, identity_key)
     return ReceivedDossier(
         public=DossierReceived(

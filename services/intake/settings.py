@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from services.runtime import ServiceSettings
-from services.runtime.receipts import pay_token
+from services.runtime.receipts import COMPLAINT, NOTICES, link_token, pay_token
 from services.runtime.settings import PdfForms, PersonalDataKey, ReceiptTokens, ReferenceData, Workers, required
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "procedures.json"
@@ -30,6 +30,11 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     payment_url: str | None = required(
         development="http://127.0.0.1:8003",
         description="Public address of payment's pages: receipts link each fee's payment page there.",
+    )
+    notification_url: str | None = required(
+        development="http://127.0.0.1:8006",
+        description="Public address of notification's pages: the tracking page links the owner's complaint "
+        "form and choice of channels there.",
     )
     payment_window_hours: int = Field(
         default=72, ge=1, le=24 * 90, description="How long a fee can be paid online after receipt (hours)."
@@ -59,6 +64,16 @@ class IntakeSettings(ServiceSettings, ReferenceData, PdfForms, Workers, ReceiptT
     def pay_url(self, dossier_code: str) -> str:
         """The dossier's payment page at payment, with the pay token that opens it (and nothing else)."""
         return f"{self.payment_url}/pay/{dossier_code}?token={pay_token(self.receipt_key(), dossier_code)}"
+
+    def complaint_url(self, dossier_code: str) -> str:
+        """The owner's complaint form (phản ánh, kiến nghị) at notification, with its token."""
+        token = link_token(self.receipt_key(), COMPLAINT, dossier_code)
+        return f"{self.notification_url}/complaints/{dossier_code}/new?token={token}"
+
+    def preferences_url(self, dossier_code: str) -> str:
+        """The owner's choice of channels at notification, with its token."""
+        token = link_token(self.receipt_key(), NOTICES, dossier_code)
+        return f"{self.notification_url}/preferences/{dossier_code}?token={token}"
 
     @property
     def payment_window(self) -> timedelta:

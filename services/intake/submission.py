@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from motcua_contracts import ComponentReceived
-from motcua_contracts.events import Channel
+from motcua_contracts.events import Channel, MessageChannel
 from pydantic import BaseModel, Field
 
 from services.runtime.receipts import upload_proved
@@ -43,6 +43,14 @@ class ApplicantIn(BaseModel):
     phone: Phone
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     identity_number: IdentityNumber
+    notify_by: list[MessageChannel] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description="How to be told of the dossier, in order of preference (the next when one fails); "
+        "none: ZNS falling back to SMS, and e-mail too when given.",
+        examples=[["zns", "email"]],
+    )
 
 
 class ComponentIn(BaseModel):

@@ -58,9 +58,14 @@ LABELS = {
     "result.archived": "Kết quả đã lưu vào kho dữ liệu điện tử của công dân",
     "dossier.completed": "Đã có kết quả, trả kết quả",
     "citizen.notified": "Đã thông báo cho công dân",
+    "feedback.received": "Công dân đã đánh giá mức độ hài lòng",
+    "complaint.received": "Đã tiếp nhận phản ánh, kiến nghị",
+    "complaint.answered": "Đã trả lời phản ánh, kiến nghị",
 }
 # Steps that tell the citizen something without changing where the dossier stands.
-NOTICES = frozenset({"citizen.notified", "result.archived"})
+NOTICES = frozenset(
+    {"citizen.notified", "result.archived", "feedback.received", "complaint.received", "complaint.answered"}
+)
 # Routing's events after which nothing more can happen to the dossier, and how to say so.
 CLOSING = {"dossier.completed": "result returned", "dossier.refused": "refused", "dossier.withdrawn": "withdrawn"}
 # Payment's events after which a fee is no longer waited for online: paid, no longer asked for,

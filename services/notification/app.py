@@ -1,157 +1,229 @@
-"""Notification (thông báo): tells the citizen when their result is ready, when more
-documents are needed, when the dossier is refused, when the unit apologises, what
-became of their request to withdraw it, and about its fee: what to pay and by when (with
-the payment link), that the link expired, that money was refunded.
+"""Notification (thông báo): tells citizens of every milestone of their dossier, alerts officials
+of dossiers due soon or overdue, asks citizens how it went and takes their complaints.
 
-Events may arrive in any order: a message whose recipient is not known yet waits
-for the dossier's `dossier.received`. Each (dossier, template) is sent once.
+Handlers only decide what to tell whom: each milestone becomes messages in the `messages`
+collection, in the same transaction as the event's inbox entry, one per (recipient, milestone,
+channel); the sender (sender.py) sends them. Events may arrive in any order: a citizen's
+milestone whose contact is not known yet waits for the dossier's `dossier.received`.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from motcua_contracts import (
-    CitizenNotified,
     DossierApologised,
+    DossierAssigned,
     DossierCompleted,
+    DossierDueSoon,
+    DossierOverdue,
     DossierReceived,
     DossierRefused,
+    DossierStepStarted,
     DossierSupplementRequested,
     DossierWithdrawalDeclined,
     DossierWithdrawn,
-    Event,
+    OfficialUpdated,
     PaymentExpired,
     PaymentRefunded,
     PaymentRequested,
 )
 
-from services.runtime import Runtime, Service, Tx, utcnow
+from services.runtime import Service, Tx, utcnow
 from services.runtime.clock import local
-from services.runtime.personal import PersonalData
+from services.runtime.receipts import SURVEY, link_token, receipt_token
 
-from . import domain, store
+from . import citizens, officials, store
+from .api import complaints, deliveries, messages, preferences, surveys
+from .context import Notifier, start
+from .jobs import notification_jobs
+from .sender import send_messages
 from .settings import NotificationSettings
 
 
-def send_waiting(tx: Tx, dossier: dict[str, Any]) -> None:
-    """Send every unsent message of the dossier on the sandbox SMS channel, once its contact is known."""
-    contact = dossier["contact"]
-    if contact is None:
-        return
-    for template, message in dossier["messages"].items():
-        if message["sent_at"] is not None:
-            continue
-        sent_at = utcnow()
-        message |= {
-            "sent_at": sent_at,
-            "channel": "sms",
-            "to": contact["phone"],
-            "text": domain.render(template.split("@")[0], **message["values"]),
-        }
-        tx.emit(
-            CitizenNotified(
-                dossier_code=dossier["_id"],
-                channel="sms",
-                template=template.split("@")[0],
-                recipient=domain.mask_phone(contact["phone"]),
-                sent_at=sent_at,
-            )
-        )
+def day(moment: Any) -> str:
+    return f"{local(moment):%d/%m/%Y}"
 
 
-async def on_received(event: DossierReceived, tx: Tx, personal: PersonalData) -> None:
-    dossier = await store.get(tx, event.dossier_code)
-    applicant = personal.open(event.applicant, event.dossier_code)
+async def on_received(event: DossierReceived, tx: Tx, notifier: Notifier) -> None:
+    code = event.dossier_code
+    dossier = await store.dossier(tx, code)
+    applicant = notifier.personal.open(event.applicant, code)
     dossier["contact"] = {"name": applicant.name, "phone": applicant.phone, "email": applicant.email}
-    send_waiting(tx, dossier)
-    store.put(tx, dossier)
+    dossier["facts"] |= {
+        "commune": event.commune_code,
+        "unit": dossier["facts"].get("unit") or event.commune_code,
+        "procedure_code": event.procedure_code,
+        "procedure_name": event.procedure_name,
+        "field": event.field,
+    }
+    if applicant.notify_by:
+        await citizens.choose(tx, notifier, applicant.phone, applicant.notify_by)
+    citizens.milestone(
+        dossier,
+        "received",
+        event.commune_code,
+        dossier_code=code,
+        procedure_name=event.procedure_name,
+        received_date=day(event.received_at),
+        due_date=day(event.due_at),
+        tracking_url=f"{notifier.settings.tracking_url}/track?code={code}",
+    )
+    await citizens.queue(tx, notifier, dossier)
 
 
-async def on_completed(event: DossierCompleted, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "result_ready", result_code=event.result_code)
+async def on_step_started(event: DossierStepStarted, tx: Tx, notifier: Notifier) -> None:
+    await facts(tx, event.dossier_code, unit=event.unit, holder=event.holder)
 
 
-async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx, personal: PersonalData) -> None:
+async def on_assigned(event: DossierAssigned, tx: Tx, notifier: Notifier) -> None:
+    await facts(tx, event.dossier_code, unit=event.unit, holder=event.holder)
+
+
+async def facts(tx: Tx, code: str, **known: Any) -> None:
+    """Who holds the dossier now: complaints go to its unit, alerts to its holder."""
+    dossier = await store.dossier(tx, code)
+    dossier["facts"] |= known
+    store.put_dossier(tx, dossier)
+
+
+async def on_completed(event: DossierCompleted, tx: Tx, notifier: Notifier) -> None:
+    code, settings = event.dossier_code, notifier.settings
+    key = settings.receipt_key()
+    dossier = await store.dossier(tx, code)
+    unit = notifier.unit_name(dossier["facts"].get("unit"))
+    how = (
+        f"Ông/Bà nhận kết quả tại Bộ phận Một cửa {unit} (mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả), "
+        "hoặc tải bản điện tử có chữ ký số theo đường dẫn dưới đây."
+    )
+    citizens.milestone(
+        dossier,
+        "result_ready",
+        tx_commune(tx),
+        dossier_code=code,
+        result_code=event.result_code,
+        how_to_collect=how,
+        download_url=f"{settings.signing_url}/results/{event.result_code}?token={receipt_token(key, code)}",
+    )
+    citizens.milestone(
+        dossier,
+        "survey",
+        tx_commune(tx),
+        dossier_code=code,
+        survey_url=f"{settings.public_url}/surveys/{code}?token={link_token(key, SURVEY, code)}",
+    )
+    await citizens.queue(tx, notifier, dossier)
+    await officials.resolved(tx, code)
+
+
+async def on_supplement_requested(event: DossierSupplementRequested, tx: Tx, notifier: Notifier) -> None:
     # keyed by the request's time: a second request later is a second message
-    await tell(tx, event, f"supplement_requested@{int(event.requested_at.timestamp())}")
+    await citizens.tell(
+        tx,
+        notifier,
+        event.dossier_code,
+        f"supplement_requested@{int(event.requested_at.timestamp())}",
+        documents=list(event.documents),
+        reason=event.reason,
+        tracking_url=f"{notifier.settings.tracking_url}/track?code={event.dossier_code}",
+    )
 
 
-async def on_refused(event: DossierRefused, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "refused")
+async def on_refused(event: DossierRefused, tx: Tx, notifier: Notifier) -> None:
+    await citizens.tell(tx, notifier, event.dossier_code, "refused", reason=event.reason)
+    await officials.resolved(tx, event.dossier_code)
 
 
-async def on_apologised(event: DossierApologised, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "apologised", new_due_date=f"{local(event.new_due_at):%d/%m/%Y}")
+async def on_apologised(event: DossierApologised, tx: Tx, notifier: Notifier) -> None:
+    await citizens.tell(
+        tx, notifier, event.dossier_code, "apologised", reason=event.reason, new_due_date=day(event.new_due_at)
+    )
 
 
-async def on_withdrawn(event: DossierWithdrawn, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "withdrawn")
+async def on_withdrawn(event: DossierWithdrawn, tx: Tx, notifier: Notifier) -> None:
+    await citizens.tell(tx, notifier, event.dossier_code, "withdrawn")
+    await officials.resolved(tx, event.dossier_code)
 
 
-async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "withdrawal_declined")
+async def on_withdrawal_declined(event: DossierWithdrawalDeclined, tx: Tx, notifier: Notifier) -> None:
+    reason = "Hồ sơ đã được giải quyết" if event.status in ("signing", "completed", "approved") else event.reason
+    await citizens.tell(tx, notifier, event.dossier_code, "withdrawal_declined", reason=reason)
 
 
-async def on_payment_requested(event: PaymentRequested, tx: Tx, personal: PersonalData) -> None:
+async def on_payment_requested(event: PaymentRequested, tx: Tx, notifier: Notifier) -> None:
     # payment asks once per dossier; a link with no deadline or past it is not worth sending
     if event.pay_link is None or event.expires_at is None or event.expires_at <= utcnow():
         return
-    await tell(
+    await citizens.tell(
         tx,
-        event,
+        notifier,
+        event.dossier_code,
         "payment_requested",
-        amount=domain.vnd(event.amount_vnd),
-        deadline=f"{local(event.expires_at):%d/%m/%Y %H:%M}",
-        pay_url=personal.open_pay_link(event.pay_link, event.dossier_code),
+        amount=citizens.vnd(event.amount_vnd),
+        deadline=f"{local(event.expires_at):%H:%M %d/%m/%Y}",
+        pay_url=notifier.personal.open_pay_link(event.pay_link, event.dossier_code),
     )
 
 
-async def on_payment_expired(event: PaymentExpired, tx: Tx, personal: PersonalData) -> None:
-    await tell(tx, event, "payment_expired", amount=domain.vnd(event.amount_vnd))
+async def on_payment_expired(event: PaymentExpired, tx: Tx, notifier: Notifier) -> None:
+    await citizens.tell(tx, notifier, event.dossier_code, "payment_expired", amount=citizens.vnd(event.amount_vnd))
 
 
-async def on_payment_refunded(event: PaymentRefunded, tx: Tx, personal: PersonalData) -> None:
+async def on_payment_refunded(event: PaymentRefunded, tx: Tx, notifier: Notifier) -> None:
     # keyed by the transaction refunded: a fee paid twice, then refused, is refunded twice
-    await tell(
+    await citizens.tell(
         tx,
-        event,
-        f"payment_refunded@{domain.key_part(event.gateway_transaction)}",
-        amount=domain.vnd(event.amount_vnd),
-        reason=domain.refund_reason(event.reason),
+        notifier,
+        event.dossier_code,
+        f"payment_refunded@{citizens.key_part(event.gateway_transaction)}",
+        amount=citizens.vnd(event.amount_vnd),
+        reason=citizens.refund_reason(event.reason),
     )
 
 
-async def tell(tx: Tx, event: Event, message: str, **values: str) -> None:
-    """Queue `message` (a template, optionally `@` a key) for the dossier's owner, once."""
-    dossier = await store.get(tx, event.dossier_code)
-    dossier["messages"].setdefault(message, {"values": {"dossier_code": event.dossier_code, **values}, "sent_at": None})
-    send_waiting(tx, dossier)
-    store.put(tx, dossier)
+async def on_due_soon(event: DossierDueSoon, tx: Tx, notifier: Notifier) -> None:
+    await officials.alert(tx, notifier, event.dossier_code, "official_due_soon", event.unit, event.holder, event.due_at)
 
 
-async def start(runtime: Runtime[PersonalData]) -> PersonalData:
-    """Create indexes; the key that opens applicants' contact details."""
-    await store.create_indexes(runtime)
-    return cast(NotificationSettings, runtime.settings).personal_data()
+async def on_overdue(event: DossierOverdue, tx: Tx, notifier: Notifier) -> None:
+    milestone = "official_overdue" + ("@dossier" if event.scope == "dossier" else f"@step-{event.step}")
+    await officials.alert(tx, notifier, event.dossier_code, milestone, event.unit, event.holder, event.due_at)
+    if event.scope == "dossier":
+        await officials.late(tx, notifier, event)
 
 
-def create(settings: NotificationSettings | None = None) -> Service[PersonalData]:
+async def on_official_updated(event: OfficialUpdated, tx: Tx, notifier: Notifier) -> None:
+    await officials.remember(tx, notifier, event)
+
+
+def tx_commune(tx: Tx) -> str:
+    assert tx.cause is not None
+    return tx.cause.commune
+
+
+def create(settings: NotificationSettings | None = None) -> Service[Notifier]:
     return Service(
         "notification",
         settings or NotificationSettings(),
         handlers={
             DossierReceived: on_received,
+            DossierStepStarted: on_step_started,
+            DossierAssigned: on_assigned,
             DossierCompleted: on_completed,
             DossierSupplementRequested: on_supplement_requested,
             DossierRefused: on_refused,
             DossierApologised: on_apologised,
             DossierWithdrawn: on_withdrawn,
             DossierWithdrawalDeclined: on_withdrawal_declined,
+            DossierDueSoon: on_due_soon,
+            DossierOverdue: on_overdue,
+            OfficialUpdated: on_official_updated,
             PaymentRequested: on_payment_requested,
             PaymentExpired: on_payment_expired,
             PaymentRefunded: on_payment_refunded,
         },
+        routers=(deliveries.router, surveys.router, complaints.router, preferences.router, messages.router),
         context=start,
+        background=(send_messages, notification_jobs),
         state=store.DOSSIERS,
     )

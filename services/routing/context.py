@@ -63,6 +63,7 @@ async def start(
     await workflows.seed(runtime.documents, templates["templates"])
     await officials.seed(runtime.documents, Path(settings.officials_file))
     issuer = str(settings.oidc_issuer)  # required outside the development profile
+    await officials.announce_all(runtime, settings.personal_data())
     return RoutingContext(
         units=load_units(settings.units_file),
         authorities=templates.get("authorities", {}),

@@ -55,6 +55,7 @@ async def put_official(
             audit.add(tx, _entry(who, "ask_role_change", "allowed", change.official, current, official, change))
             return change
         officials.save(tx, official)
+        officials.announce(tx, official, runtime.context.personal)
         audit.add(tx, _entry(who, "put_official", "allowed", official_id, current, official))
         return official
 
@@ -72,6 +73,7 @@ async def confirm(runtime: Runtime[RoutingContext], who: Official, change_id: st
         current = await officials.load(tx, change.official)
         official = change.confirm(who, current, utcnow())
         officials.save(tx, official)
+        officials.announce(tx, official, runtime.context.personal)
         role_changes.save(tx, change)
         audit.add(tx, _entry(who, "confirm_role_change", "allowed", change.official, current, official, change))
         return official

@@ -22,11 +22,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from motcua_contracts import (
     Applicant,
     Holder,
+    OfficialContact,
     Owner,
     PayLink,
     Sealed,
     SealedApplicant,
     SealedHolder,
+    SealedOfficialContact,
     SealedOwner,
     SealedPayLink,
 )
@@ -79,6 +81,13 @@ class PersonalData:
 
     def open_pay_link(self, sealed: SealedPayLink, dossier_code: str) -> str:
         return PayLink.model_validate_json(self._open(sealed, dossier_code, "the pay link's")).url
+
+    def seal_official(self, contact: OfficialContact, official_id: str) -> SealedOfficialContact:
+        """An official's name, e-mail and phone, for notification to alert them (bound to their id)."""
+        return SealedOfficialContact(**self._seal(contact, official_id))
+
+    def open_official(self, sealed: SealedOfficialContact, official_id: str) -> OfficialContact:
+        return OfficialContact.model_validate_json(self._open(sealed, official_id, "the official's"))
 
     def open(self, sealed: SealedApplicant | Applicant, dossier_code: str) -> Applicant:
         """The applicant; an event published before sealing began carries it in clear."""

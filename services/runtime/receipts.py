@@ -14,6 +14,10 @@ hash only with its token, without asking digitisation.
 Pay tokens (`pay:` prefix) open only a dossier's payment page (its fee, the gateways, the
 transfer QR, the electronic receipt): intake prints the link on the receipt and payment checks
 it; a leaked pay link lets someone pay the fee, nothing more.
+
+Link tokens (`survey:`, `complaint:`, `notices:` prefixes) open one of notification's pages for
+one dossier: the satisfaction survey sent with the result, the complaint form and the choice of
+channels linked from the tracking page.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from fastapi import Query
 PURPOSE = b"receipt:"
 UPLOAD = b"upload:"
 PAY = b"pay:"
+SURVEY, COMPLAINT, NOTICES = b"survey:", b"complaint:", b"notices:"  # notification's pages
 # The query parameter that carries it; without it a dossier or its result is not found.
 ReceiptToken = Annotated[str, Query(description="The receipt's `access_token`; without it the dossier is not found.")]
 
@@ -69,3 +74,13 @@ def pay_token(key: bytes, dossier_code: str) -> str:
 def pays(key: bytes, dossier_code: str, token: str) -> bool:
     """Whether `token` opens dossier `dossier_code`'s payment page."""
     return same_token(pay_token(key, dossier_code), token)
+
+
+def link_token(key: bytes, purpose: bytes, dossier_code: str) -> str:
+    """The token of one of a dossier's pages (`purpose`: SURVEY, COMPLAINT, NOTICES)."""
+    mac = hmac.new(key, purpose + dossier_code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def link_opens(key: bytes, purpose: bytes, dossier_code: str, token: str) -> bool:
+    return same_token(link_token(key, purpose, dossier_code), token)

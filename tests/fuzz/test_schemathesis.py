@@ -137,7 +137,8 @@ def cases(operation: APIOperation, mode: GenerationMode) -> list[Case]:
 
 async def send(client: httpx.AsyncClient, case: Case) -> httpx.Response:
     sent = case.as_transport_kwargs(base_url=str(client.base_url))
-    body = {"json": sent["json"]} if "json" in sent else {"content": sent.get("data")}
+    data = sent.get("data")
+    body = {"json": sent["json"]} if "json" in sent else {"data": data} if isinstance(data, dict) else {"content": data}
     return await client.request(
         sent["method"], sent["url"], params=sent.get("params"), headers=sent.get("headers"), **body
     )

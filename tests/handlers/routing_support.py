@@ -20,6 +20,7 @@ from motcua_contracts import (
     DossierWithdrawalRequested,
     Envelope,
     Event,
+    OfficialUpdated,
     PaymentNotRequired,
 )
 
@@ -174,6 +175,8 @@ async def running(tmp_path: Path, **changes: Any) -> AsyncIterator[Routing]:
     verifier = TokenVerifier(ISSUER, "motcua", transport=httpx.ASGITransport(app=issuer))
     ticks = Ticks()
     async with Harness.running(create(settings(**changes), verifier=verifier, cache_clock=ticks)) as harness:
+        roster = await harness.emitted()  # the roster, announced at start (official.updated)
+        assert roster and all(isinstance(event, OfficialUpdated) for event in roster)
         async with harness.http() as client:
             yield Routing(harness, client, issuer, ticks)
 

@@ -270,13 +270,14 @@ def test_a_deployment_without_the_identity_hash_key_refuses_to_start(monkeypatch
     with pytest.raises(ValidationError, match="MOTCUA_IDENTITY_HASH_KEY") as refused:
         IntakeSettings()
     assert "MOTCUA_RECEIPT_TOKEN_KEY" in str(refused.value) and "MOTCUA_PERSONAL_DATA_KEY" in str(refused.value)
-    assert "MOTCUA_PAYMENT_URL" in str(refused.value)
+    assert "MOTCUA_PAYMENT_URL" in str(refused.value) and "MOTCUA_NOTIFICATION_URL" in str(refused.value)
     chosen = IntakeSettings(
         identity_hash_key="k-5f1e9a",
         receipt_token_key="r-71c2d4",
         personal_data_key="c2VhbC1rZXktb2YtdGhpcy1wcm92aW5jZS0zMmJ5dGU=",
         public_url="https://dichvucong.example.vn",
         payment_url="https://thanhtoan.example.vn",
+        notification_url="https://thongbao.example.vn",
         kafka_password="broker-s3cret",
         mongo_url="mongodb://intake:db-s3cret@db.example.vn/?replicaSet=rs0",
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from motcua_contracts import OfficialUpdated
+
 from services.routing.domain import Step
 from services.routing.store import workflows
 
@@ -117,7 +119,15 @@ async def test_administrators_manage_their_units_officials(routing: Routing) -> 
     assert (await reception.get("/officials", unit="H40.102")).status_code == 403
     assert (await province_admin.get("/officials", unit="H40.102")).status_code == 200
 
-    newcomer = {"name": "Ngô Văn Mới", "unit": "H40.101", "roles": ["receiving"], "fields": [], "areas": []}
+    newcomer = {
+        "name": "Ngô Văn Mới",
+        "unit": "H40.101",
+        "roles": ["receiving"],
+        "fields": [],
+        "areas": [],
+        "email": "moi.nv@h40101.gov.vn",
+        "phone": "0912000999",
+    }
     assert (await reception.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
     assert (await other_admin.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
     added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
@@ -127,6 +137,12 @@ async def test_administrators_manage_their_units_officials(routing: Routing) -> 
         "active": True,
         "open": 0,
     }
+    # announced for notification, the contact sealed
+    [announced] = [e for e in await routing.harness.emitted(OfficialUpdated) if e.dossier_code == "h40101.tiepnhan3"]
+    assert announced.unit == "H40.101" and announced.roles == ["receiving"] and announced.contact is not None
+    contact = routing.harness.context.personal.open_official(announced.contact, "h40101.tiepnhan3")
+    assert (contact.name, contact.email, contact.phone) == ("Ngô Văn Mới", "moi.nv@h40101.gov.vn", "0912000999")
+    assert "0912000999" not in announced.model_dump_json()
     assert (await (await routing.officer("h40101.tiepnhan3")).get("/me")).json()["unit"] == "H40.101"
     bad_role = await admin.put("/officials/h40101.tiepnhan3", newcomer | {"roles": ["mayor"]})
     assert bad_role.status_code == 422
@@ -248,7 +264,15 @@ async def test_the_leader_role_takes_a_second_administrator(routing: Routing) ->
 
 async def test_lesser_roles_take_one_administrator_and_every_grant_is_audited_with_the_roles(routing: Routing) -> None:
     admin = await routing.officer("h40101.quantri")
-    newcomer = {"name": "Ngô Văn Mới", "unit": "H40.101", "roles": ["receiving"], "fields": [], "areas": []}
+    newcomer = {
+        "name": "Ngô Văn Mới",
+        "unit": "H40.101",
+        "roles": ["receiving"],
+        "fields": [],
+        "areas": [],
+        "email": "moi.nv@h40101.gov.vn",
+        "phone": "0912000999",
+    }
     added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
     assert added.status_code == 200 and added.json()["roles"] == ["receiving"]
     both = await admin.put("/officials/h40101.tiepnhan3", newcomer | {"roles": ["receiving", "specialist"]})

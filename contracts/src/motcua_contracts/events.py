@@ -14,6 +14,8 @@ from .envelope import Event, event
 from .topics import DIGITISATION, INTAKE, NOTIFICATION, PAYMENT, ROUTING, SIGNING, STATS
 
 Channel = Literal["online_full", "online_partial", "counter", "post"]
+MessageChannel = Literal["sms", "zns", "email"]
+"""How notification reaches a person: SMS (brandname), a Zalo-style template message (ZNS), e-mail."""
 Outcome = Literal["early", "on_time", "late"]
 Level = Literal["commune", "province", "inter_agency"]
 
@@ -32,6 +34,11 @@ class Applicant(Part):
     name: str = Field(examples=["Nguyễn Văn An"])
     phone: str = Field(examples=["0912345678"])
     email: str | None = None
+    notify_by: list[MessageChannel] | None = Field(
+        default=None,
+        description="The channels the citizen chose, in order of preference; none: the platform's default "
+        "(ZNS, falling back to SMS, and e-mail when an address is given).",
+    )
 
 
 class Sealed(Part):
@@ -300,6 +307,31 @@ class PaymentNotRequired(Event):
 # --- routing and processing (xử lý) ----------------------------------------------
 
 
+class OfficialContact(Part):
+    """How notification reaches an official: what a `SealedOfficialContact` holds."""
+
+    name: str = Field(examples=["Phạm Thị Lan"])
+    email: str | None = Field(default=None, examples=["lan.pt@h40101.gov.vn"])
+    phone: str | None = Field(default=None, examples=["0912000111"])
+
+
+class SealedOfficialContact(Sealed):
+    """The `OfficialContact`, sealed for notification, which alerts officials."""
+
+
+@event("official.updated", ROUTING)
+class OfficialUpdated(Event):
+    """An official's record as routing keeps it (routing owns the roster): announced when the
+    record is made or changed, and again at every start of routing. Here `dossier_code` is the
+    official's id."""
+
+    unit: str = Field(examples=["H40.101"])
+    roles: list[str] = Field(examples=[["specialist"]])
+    active: bool
+    contact: SealedOfficialContact | None = Field(default=None, description="Name, e-mail and phone, sealed.")
+    updated_at: datetime
+
+
 @event("dossier.approved", ROUTING)
 class DossierApproved(Event):
     """The competent authority approved the result; it now needs a signature."""
@@ -468,12 +500,113 @@ class ResultSigned(Event):
 
 @event("citizen.notified", NOTIFICATION)
 class CitizenNotified(Event):
-    """A message reached the citizen's channel."""
+    """A message to the citizen was accepted by its channel's provider (the SMS or ZNS gateway,
+    the mail server). One per (dossier, milestone, channel), whatever was redelivered."""
 
-    channel: Literal["sms", "email"]
-    template: str = Field(examples=["result_ready"])
+    channel: MessageChannel
+    template: str = Field(examples=["result_ready"], description="The milestone the message tells of.")
     recipient: str = Field(description="Masked recipient address.", examples=["091****678"])
     sent_at: datetime
+    message_id: str | None = Field(
+        default=None,
+        description="The message's id: `<dossier code>:<milestone>:<channel>`; delivery reports name it.",
+        examples=["H40.101-261122-0001:result_ready:zns"],
+    )
+    attempts: int | None = Field(default=None, ge=1, description="Tries it took (transient failures retried).")
+
+
+@event("official.notified", NOTIFICATION)
+class OfficialNotified(Event):
+    """A message to an official (a dossier due soon or overdue, a complaint to answer, the daily
+    digest of a unit's late dossiers) was accepted by its channel's provider."""
+
+    channel: MessageChannel
+    template: str = Field(examples=["official_overdue"])
+    official: str = Field(description="The official's id.", examples=["h40101.hotich"])
+    role: Literal["holder", "leader"] = Field(description="Told as the dossier's holder or as the unit's leader.")
+    sent_at: datetime
+    message_id: str | None = None
+
+
+DeliveryStatus = Literal["delivered", "undelivered"]
+
+
+@event("message.delivered", NOTIFICATION)
+class MessageDelivered(Event):
+    """What the provider reported of a sent message: delivered to the handset or mailbox, or not."""
+
+    message_id: str
+    channel: MessageChannel
+    template: str
+    status: DeliveryStatus
+    reason: str | None = Field(default=None, description="Why not delivered, as the provider says.")
+    reported_at: datetime
+
+
+@event("message.failed", NOTIFICATION)
+class MessageFailed(Event):
+    """A message could not be sent on its channel: refused for good by the provider (an invalid
+    number, not a Zalo user, an unknown mailbox) or still failing after every retry. It is kept,
+    with the reason, for operators to resend; `fallback` is the channel tried next, if any."""
+
+    message_id: str
+    channel: MessageChannel
+    template: str
+    reason: str
+    attempts: int = Field(ge=1)
+    fallback: MessageChannel | None = None
+    failed_at: datetime
+
+
+@event("feedback.received", NOTIFICATION)
+class FeedbackReceived(Event):
+    """The citizen rated how the dossier was handled (khảo sát mức độ hài lòng), once, through the
+    one-time link sent with the result."""
+
+    rating: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: str | None = Field(default=None, max_length=2000)
+    unit: str | None = Field(default=None, description="The unit that resolved the dossier.", examples=["H40.101"])
+    procedure_code: str | None = None
+    field: str | None = None
+    received_at: datetime
+
+
+ComplaintKind = Literal["phan_anh", "kien_nghi"]
+
+
+@event("complaint.received", NOTIFICATION)
+class ComplaintReceived(Event):
+    """A complaint (phản ánh) or petition (kiến nghị) about the dossier's handling, sent from the
+    tracking page; routed to the unit holding the dossier, to answer by `answer_by`."""
+
+    complaint_code: str = Field(examples=["PA-H40.101-261122-0001-1"])
+    kind: ComplaintKind
+    unit: str
+    received_at: datetime
+    answer_by: datetime
+
+
+@event("complaint.reminded", NOTIFICATION)
+class ComplaintReminded(Event):
+    """The unit was reminded of an unanswered complaint: its deadline is near (`overdue` false) or
+    passed (`overdue` true)."""
+
+    complaint_code: str
+    unit: str
+    answer_by: datetime
+    overdue: bool
+    reminded_at: datetime
+
+
+@event("complaint.answered", NOTIFICATION)
+class ComplaintAnswered(Event):
+    """The unit answered the complaint; the citizen was sent the answer."""
+
+    complaint_code: str
+    unit: str
+    answered_by: str = Field(description="The official who answered.")
+    answered_at: datetime
+    on_time: bool = Field(description="Answered by `answer_by`.")
 
 
 # --- stats (read models) --------------------------------------------------------

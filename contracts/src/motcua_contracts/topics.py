@@ -29,7 +29,12 @@ DIGITISATION = Topic("motcua.digitisation.v1", "digitisation", 12, "Dossier comp
 PAYMENT = Topic("motcua.payment.v1", "payment", 12, "Fee requests and confirmed online payments.")
 ROUTING = Topic("motcua.routing.v1", "routing", 12, "Workflow decisions and completion of dossiers.")
 SIGNING = Topic("motcua.signing.v1", "signing", 12, "Results digitally signed by the competent agency.")
-NOTIFICATION = Topic("motcua.notification.v1", "notification", 12, "Messages sent to citizens.")
+NOTIFICATION = Topic(
+    "motcua.notification.v1",
+    "notification",
+    12,
+    "Messages to citizens and officials and their delivery; citizens' feedback and complaints.",
+)
 STATS = Topic("motcua.stats.v1", "stats", 1, "Province-wide counters for dashboards.", key="province")
 
 EVENT_TOPICS: tuple[Topic, ...] = (INTAKE, DIGITISATION, PAYMENT, ROUTING, SIGNING, NOTIFICATION, STATS)

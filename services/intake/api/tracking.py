@@ -1,5 +1,6 @@
 """Public tracking (tra cứu hồ sơ): the owner reads the dossier's history, status and due date,
-and while a fee waits to be paid, the amount, the link to pay it online and until when."""
+and while a fee waits to be paid, the amount, the link to pay it online and until when; and
+finds the links to file a complaint or petition and to choose how to be told (notification's)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ async def track(lookup: Lookup, request: Request, runtime: RuntimeDep, intake: I
         "status": timeline.status,
         "history": [{"status": step.label, "at": local(step.at).isoformat()} for step in timeline.history()],
         "payment": payment_due(dossier, timeline, intake.settings),
+        "complaint_url": intake.settings.complaint_url(lookup.code),
+        "preferences_url": intake.settings.preferences_url(lookup.code),
     }
 
 

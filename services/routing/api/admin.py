@@ -32,6 +32,8 @@ class OfficialIn(BaseModel):
     fields: list[str] = Field(default_factory=list)
     areas: list[str] = Field(default_factory=list)
     active: bool = True
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=r"^0[0-9]{9}$")
 
 
 def shown(version: WorkflowVersion) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class Official(BaseModel):
     areas: list[str] = Field(default_factory=list)
     active: bool = True
     open: int = Field(default=0, ge=0, description="Open dossiers the official holds now.")
+    email: str | None = Field(default=None, description="Work e-mail: where notification sends their alerts.")
+    phone: str | None = Field(default=None, description="Mobile number: alerts by SMS when e-mail fails or is absent.")
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)

@@ -8,9 +8,13 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from services.runtime import Documents, Duplicate, Tx
+from motcua_contracts import OfficialContact, OfficialUpdated
+
+from services.runtime import Documents, Duplicate, Runtime, Tx, utcnow
 from services.runtime.documents import Reader
+from services.runtime.personal import PersonalData
 
 from ..domain import Official, Team
 from .cache import Expiring, Finder
@@ -27,6 +31,37 @@ async def seed(documents: Documents, path: Path) -> None:
             official = Official.model_validate({**row, "_id": row["id"], "active": True, "open": 0})
             with contextlib.suppress(Duplicate):  # another replica seeded it meanwhile
                 await documents.insert(OFFICIALS, [dump(official)])
+
+
+def announce(tx: Tx, official: Official, personal: PersonalData) -> None:
+    """Publish the record (`official.updated`): routing owns the roster; notification alerts from it."""
+    contact = None
+    if official.email or official.phone:
+        details = OfficialContact(name=official.signature, email=official.email, phone=official.phone)
+        contact = personal.seal_official(details, official.id)
+    tx.emit(
+        OfficialUpdated(
+            dossier_code=official.id,
+            unit=official.unit,
+            roles=list(official.roles),
+            active=official.active,
+            contact=contact,
+            updated_at=utcnow(),
+        ),
+        commune=official.unit,
+    )
+
+
+async def announce_all(runtime: Runtime[Any], personal: PersonalData) -> None:
+    """Announce the whole roster (at start: a consumer that came later, or lost its copy, catches up)."""
+    found = await runtime.documents.find(OFFICIALS, {}, order=[("_id", 1)])
+
+    async def work(tx: Tx) -> None:
+        for document in found:
+            announce(tx, Official.model_validate(document), personal)
+
+    if found:
+        await runtime.transact(work)
 
 
 def dump(official: Official) -> dict:
