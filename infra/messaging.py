@@ -33,7 +33,8 @@ Each provider keeps to its rate (429 with Retry-After above it) and fails now an
 random, with a transient error (SMS 503, ZNS -32, SMTP 451 at DATA) without keeping the message.
 `PUT /sandbox/behaviour` changes the failure rate and the rates while it runs;
 `GET /sandbox/figures` counts what each provider accepted, refused and throttled, and the most
-messages it accepted in one second. Everything is kept in memory: development only.
+messages it accepted in one second (`DELETE /sandbox/figures` counts afresh). Everything is kept
+in memory: development only.
 
 Environment (each has a development default, so the process starts alone):
     MOTCUA_HTTP_PORT              HTTP port on 127.0.0.1 (default 8013)
@@ -410,9 +411,7 @@ class Messaging:
         self.mail: list[Mail] = []
         self.hooks: defaultdict[str, list[HookDelivery]] = defaultdict(list)  # by integrator
         self._hook_ids: set[tuple[str, str]] = set()  # (integrator, webhook-id) received
-        self.sms_channel, self.zns_channel = Channel(), Channel()
-        self.mail_figures = {"accepted": 0, "refused": 0, "transient_failures": 0}
-        self.hook_figures = {"received": 0, "replays": 0, "refused": 0}
+        self.reset_figures()
         self.smtp_port: int | None = None  # where SMTP listens, once it does
         self._zns_sent_on: defaultdict[str, int] = defaultdict(int)  # the daily quota's use, by Vietnam day
         self._random = random.Random()
@@ -443,6 +442,12 @@ class Messaging:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
+
+    def reset_figures(self) -> None:
+        """Count afresh (the rate windows too); what was sent is kept."""
+        self.sms_channel, self.zns_channel = Channel(), Channel()
+        self.mail_figures = {"accepted": 0, "refused": 0, "transient_failures": 0}
+        self.hook_figures = {"received": 0, "replays": 0, "refused": 0}
 
     def figures(self) -> dict[str, dict[str, int]]:
         return {
@@ -809,6 +814,11 @@ def create_app(messaging: Messaging) -> FastAPI:
     async def figures() -> dict[str, dict[str, int]]:
         """What each provider accepted, refused, throttled; the most messages it accepted in one second."""
         return messaging.figures()
+
+    @app.delete("/sandbox/figures", tags=["sandbox"], status_code=204)
+    async def reset_figures() -> None:
+        """Count afresh from now (a test measures its own run)."""
+        messaging.reset_figures()
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

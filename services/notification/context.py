@@ -27,10 +27,15 @@ from .templates import Templates
 
 class Pace:
     """Keeps one channel under its provider's rate: each send starts at its own slot, at least
-    1/rate seconds after the previous one; a provider's `Retry-After` holds the channel."""
+    1/rate seconds after the previous one. A provider that says "too many" (429) holds the
+    channel for its `Retry-After` and halves the pace; each message it takes brings the pace
+    back a little towards the configured rate (so a provider whose real limit is lower than
+    the setting is still kept to)."""
+
+    SLOWEST = 60.0  # seconds between sends, at most
 
     def __init__(self, per_second: float) -> None:
-        self.interval = 1 / per_second
+        self.fastest = self.interval = 1 / per_second
         self.next_slot = 0.0
         self.held_until = 0.0
 
@@ -44,6 +49,12 @@ class Pace:
 
     def hold(self, seconds: float) -> None:
         self.held_until = max(self.held_until, asyncio.get_running_loop().time() + seconds)
+
+    def slow_down(self) -> None:
+        self.interval = min(self.SLOWEST, self.interval * 2)
+
+    def speed_up(self) -> None:
+        self.interval = max(self.fastest, self.interval * 0.9)
 
 
 @dataclass

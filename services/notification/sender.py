@@ -96,10 +96,12 @@ async def send_on(runtime: Runtime[Notifier], channel_name: str, items: list[Mes
             await pace.wait()
             try:
                 outcome: Accepted | Exception = await channel.send(outgoing(notifier, item))
+                pace.speed_up()
             except (TransientFailure, PermanentFailure) as failure:
                 outcome = failure
-                if isinstance(failure, TransientFailure) and failure.retry_after:
-                    pace.hold(failure.retry_after)
+                if isinstance(failure, TransientFailure) and failure.rate_limited:
+                    pace.slow_down()
+                    pace.hold(failure.retry_after or 1.0)
             except Exception as error:  # an adapter's bug must not stop the others
                 log.exception("channel %s failed unexpectedly", channel_name)
                 outcome = TransientFailure(f"{type(error).__name__}")
@@ -139,6 +141,10 @@ async def record(runtime: Runtime[Notifier], message_id: str, outcome: Accepted 
         if isinstance(outcome, Accepted):
             if item.sent(outcome.provider_id, now):
                 announce_sent(tx, item)
+        elif isinstance(outcome, TransientFailure) and outcome.rate_limited:
+            # asked to slow down: not the message's fault, not an attempt
+            item.attempts -= 1
+            item.retry(str(outcome), now, timedelta(seconds=outcome.retry_after or 1.0))
         elif isinstance(outcome, TransientFailure) and item.attempts < settings.send_attempts:
             pause = max(outcome.retry_after or 0.0, backoff(item.attempts, settings.send_retry_s))
             item.retry(str(outcome), now, timedelta(seconds=pause))

@@ -138,11 +138,24 @@ async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool
         await asyncio.sleep(0.3)
 
 
+SENT = ["sent", "delivered"]  # states of a message its provider took
+PHONE = ["zns", "sms"]  # the citizen's phone: ZNS, or SMS when ZNS cannot carry it
+
+
 def notified(stack: Stack, codes: list[str]) -> int:
     """How many of `codes` reached the last step: the citizen was told the result is ready."""
-    return database(stack, "notification")["dossiers"].count_documents(
-        {"_id": {"$in": codes}, "messages.result_ready.sent_at": {"$ne": None}}
+    found = database(stack, "notification")["messages"].distinct(
+        "subject", {"subject": {"$in": codes}, "milestone": "result_ready", "state": {"$in": SENT}}
     )
+    return len(found)
+
+
+def told(stack: Stack, code: str) -> list[str]:
+    """The milestones (templates) the citizen of `code` was told of on their phone, sorted."""
+    rows = database(stack, "notification")["messages"].find(
+        {"subject": code, "audience": "citizen", "channel": {"$in": PHONE}, "state": {"$in": SENT}}
+    )
+    return sorted(row["milestone"].split("@")[0] for row in rows)
 
 
 async def wait_all_notified(stack: Stack, codes: list[str], timeout: float = 180) -> None:

@@ -21,7 +21,7 @@ from infra.dossiers import make_dossier
 from infra.stack import Stack
 from services.runtime.calendar import WorkCalendar
 
-from .support import database, events, eventually, portal, wait_until
+from .support import database, events, eventually, portal, told, wait_until
 from .test_intake import pdf_text
 
 pytestmark = pytest.mark.e2e
@@ -421,12 +421,12 @@ async def test_supplement_request_and_refusal_with_their_forms(stack: Stack, tmp
         )
         assert withdraw.status_code == 409  # refused: nothing left to withdraw
 
-    def told() -> list[str]:
-        messages = (database(stack, "notification")["dossiers"].find_one({"_id": code}) or {}).get("messages", {})
-        names = sorted(name.split("@")[0] for name, m in messages.items() if m.get("sent_at"))
-        return [name for name in names if not name.startswith("payment_")]  # the fee's own messages aside
+    def citizen_told() -> list[str]:
+        return [name for name in told(stack, code) if not name.startswith("payment_")]  # the fee's own aside
 
-    await wait_until(lambda: told() == ["refused", "supplement_requested"], "the citizen to be told")
+    await wait_until(
+        lambda: citizen_told() == ["received", "refused", "supplement_requested"], "the citizen to be told"
+    )
 
 
 async def test_a_dossier_waiting_on_payment_shows_why_and_nothing_blocks(stack: Stack) -> None:

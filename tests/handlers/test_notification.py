@@ -70,12 +70,12 @@ async def test_a_message_waits_for_the_contact_and_is_sent_once_per_channel() ->
 async def test_a_transient_failure_is_retried_after_the_pause_the_provider_asked_for() -> None:
     async with notification_running() as notification:
         zns = channel(notification, "zns")
-        zns.script.extend([TransientFailure("ZNS 429 Rate limit exceeded", retry_after=30)])
+        zns.script.extend([TransientFailure("ZNS 503 busy", retry_after=30)])
         await notification.deliver(received(CODE))
         await send(notification)
         assert await notification.emitted(CitizenNotified) == []
         [waiting] = await notification.documents.find("messages", {"channel": "zns"})
-        assert waiting["state"] == "queued" and waiting["attempts"] == 1 and "429" in waiting["reason"]
+        assert waiting["state"] == "queued" and waiting["attempts"] == 1 and "503" in waiting["reason"]
         assert waiting["next_at"] >= utcnow() + timedelta(seconds=25)  # Retry-After honoured
         await send(notification)  # not due yet
         assert len(zns.given) == 1
@@ -84,6 +84,22 @@ async def test_a_transient_failure_is_retried_after_the_pause_the_provider_asked
         [told] = await notification.emitted(CitizenNotified)
     assert (told.channel, told.attempts) == ("zns", 2)
     assert zns.given[0].message_id == zns.given[1].message_id  # the same idempotency key each time
+
+
+async def test_a_provider_asking_to_slow_down_never_makes_a_message_fail() -> None:
+    async with notification_running(send_attempts=2) as notification:
+        zns = channel(notification, "zns")
+        zns.script.extend([TransientFailure("ZNS 429 Rate limit exceeded", retry_after=1, rate_limited=True)] * 5)
+        await notification.deliver(received(CODE))
+        later = utcnow()
+        for _ in range(6):
+            notification.context.paces.clear()  # the hold has passed (the clock is moved, not waited)
+            later += timedelta(seconds=2)
+            await send(notification, later)
+        [told] = await notification.emitted(CitizenNotified)
+        assert await notification.emitted(MessageFailed) == []
+    assert (told.channel, told.attempts) == ("zns", 1)  # five times "too many", then taken: one attempt
+    assert len(zns.given) == 6
 
 
 async def test_a_permanent_failure_is_reported_with_its_reason_and_falls_back_to_sms() -> None:

@@ -37,11 +37,13 @@ class Accepted:
 
 
 class TransientFailure(Exception):
-    """The provider could not take the message now; it may later."""
+    """The provider could not take the message now; it may later. `rate_limited`: it asked us to
+    slow down (HTTP 429), which is never a reason to give the message up."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, rate_limited: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 class PermanentFailure(Exception):

@@ -43,7 +43,7 @@ class SmsChannel:
             return Accepted(str(answer["message_id"]))
         reason = f"SMS gateway {response.status_code} {answer.get('error', '')} {answer.get('message', '')}".strip()
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientFailure(reason, retry_after(response))
+            raise TransientFailure(reason, retry_after(response), rate_limited=response.status_code == 429)
         if response.status_code in (401, 403):  # our key: an operator's problem, not the message's
             raise TransientFailure(reason)
         raise PermanentFailure(reason)

@@ -48,7 +48,7 @@ class WebhookChannel:
             return Accepted(message.message_id)
         reason = f"webhook answered {response.status_code}"
         if response.status_code in (408, 429) or response.status_code >= 500:
-            raise TransientFailure(reason)
+            raise TransientFailure(reason, rate_limited=response.status_code == 429)
         raise PermanentFailure(reason)
 
     async def aclose(self) -> None:

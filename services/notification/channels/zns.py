@@ -40,7 +40,11 @@ class ZnsChannel:
             raise TransientFailure(f"ZNS unreachable: {type(error).__name__}") from None
         answer = answer_json(response)
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientFailure(f"ZNS {response.status_code} {answer.get('message', '')}", retry_after(response))
+            raise TransientFailure(
+                f"ZNS {response.status_code} {answer.get('message', '')}",
+                retry_after(response),
+                rate_limited=response.status_code == 429,
+            )
         code = answer.get("error")
         if response.status_code == 200 and code == 0:
             return Accepted(str((answer.get("data") or {}).get("msg_id", "")))
