@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_contracts import SERVICES
 from rich.table import Table
 
-from .stack import CA, GATEWAY, INFRA, ISSUER, TSA, Stack
+from .stack import CA, GATEWAY, INFRA, ISSUER, MESSAGING, TSA, Stack
 
 
 def process_table(stack: Stack) -> Table:
@@ -24,6 +24,7 @@ def process_table(stack: Stack) -> Table:
         (GATEWAY, stack.gateway_url),
         (CA, stack.ca_url),
         (TSA, stack.tsa_url.removesuffix("/tsa")),
+        (MESSAGING, stack.messaging_url),
     )
     for process, url in outside:
         pid = stack.pid(process)

@@ -23,7 +23,7 @@ from services.runtime import Tx, utcnow
 
 from . import store
 from .context import Notifier
-from .messages import PHONE_CHANNELS, Message, message_id
+from .messages import Message, message_id
 
 DEFAULT_CHAIN = ("zns", "sms")
 
@@ -82,7 +82,7 @@ async def queue(tx: Tx, notifier: Notifier, dossier: dict[str, Any]) -> None:
                 values=values,
                 commune=entry["commune"],
                 fallback=rest,
-                quiet_hours=quiet if first in PHONE_CHANNELS else None,
+                quiet_hours=quiet,
                 next_at=now,
                 created_at=now,
             )

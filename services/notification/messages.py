@@ -49,7 +49,7 @@ class Message(BaseModel):
     role: Literal["holder", "leader"] | None = None
     fallback: list[MessageChannel] = Field(default_factory=list, description="Channels to try next, in order.")
     addresses: dict[str, str] = Field(default_factory=dict, description="The recipient's address on each fallback.")
-    quiet_hours: str | None = None  # "21:00-07:00": not sent between (phone channels)
+    quiet_hours: str | None = None  # "21:00-07:00": not sent between on SMS or ZNS (e-mail goes at once)
     state: State = "queued"
     attempts: int = 0
     next_at: datetime
@@ -72,7 +72,8 @@ class Message(BaseModel):
 
     def claim(self, now: datetime, lease: timedelta) -> bool:
         """Take the message for sending; False (and postponed) in the recipient's quiet hours."""
-        if self.quiet_hours and (ends := quiet_until(self.quiet_hours, now)) is not None:
+        quiet = self.quiet_hours if self.channel in PHONE_CHANNELS else None
+        if quiet and (ends := quiet_until(quiet, now)) is not None:
             self.state, self.next_at, self.lease_until = "queued", ends, None
             return False
         self.state, self.lease_until = "sending", now + lease
@@ -115,7 +116,6 @@ class Message(BaseModel):
                 "channel": channel,
                 "to": self.addresses[channel],
                 "fallback": rest,
-                "quiet_hours": self.quiet_hours if channel in PHONE_CHANNELS else None,
                 "state": "queued",
                 "attempts": 0,
                 "next_at": now,

@@ -81,6 +81,7 @@ def queue_for(
         official=record["_id"],
         role=role,
         fallback=[channel for channel, _ in rest],  # type: ignore[misc]
+        quiet_hours=notifier.settings.quiet_hours,  # an SMS waits for the morning, as a citizen's does
         next_at=now,
         created_at=now,
     )

@@ -18,7 +18,7 @@ from services.runtime.web import answers
 
 from .. import store
 from ..context import Notifier, secret
-from ..sender import give_up_fallback
+from ..sender import announce_sent, give_up_fallback
 from .pages import NotifierDep
 
 router = APIRouter(tags=["delivery reports"])
@@ -74,7 +74,10 @@ async def take(runtime: Runtime[Notifier], message_id: str, delivered: bool, rea
         if item is None:
             return None
         now = utcnow()
+        if delivered and item.sent(item.provider_id or item.id, now):
+            announce_sent(tx, item)  # taken although its sender never heard it was (a timeout)
         if not item.reported(delivered, reason, now):
+            store.put_message(tx, item)
             return False
         tx.emit(
             MessageDelivered(
