@@ -652,6 +652,7 @@ MARKERS = {
     GATEWAY: "infra.gateway",
     CA: "infra.ca",
     TSA: "infra.tsa",
+    MESSAGING: "infra.messaging",
 }
 
 
