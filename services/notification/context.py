@@ -32,7 +32,7 @@ class Pace:
     back a little towards the configured rate (so a provider whose real limit is lower than
     the setting is still kept to)."""
 
-    SLOWEST = 60.0  # seconds between sends, at most
+    SLOWEST = 10.0  # seconds between sends, at most
 
     def __init__(self, per_second: float) -> None:
         self.fastest = self.interval = 1 / per_second
@@ -47,11 +47,13 @@ class Pace:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    def hold(self, seconds: float) -> None:
-        self.held_until = max(self.held_until, asyncio.get_running_loop().time() + seconds)
-
-    def slow_down(self) -> None:
-        self.interval = min(self.SLOWEST, self.interval * 2)
+    def too_many(self, retry_after: float) -> None:
+        """The provider said "too many": hold the channel, and halve the pace (once per hold,
+        however many sends in flight heard it)."""
+        now = asyncio.get_running_loop().time()
+        if now >= self.held_until:
+            self.interval = min(self.SLOWEST, self.interval * 2)
+        self.held_until = max(self.held_until, now + retry_after)
 
     def speed_up(self) -> None:
         self.interval = max(self.fastest, self.interval * 0.9)

@@ -100,8 +100,7 @@ async def send_on(runtime: Runtime[Notifier], channel_name: str, items: list[Mes
             except (TransientFailure, PermanentFailure) as failure:
                 outcome = failure
                 if isinstance(failure, TransientFailure) and failure.rate_limited:
-                    pace.slow_down()
-                    pace.hold(failure.retry_after or 1.0)
+                    pace.too_many(failure.retry_after or 1.0)
             except Exception as error:  # an adapter's bug must not stop the others
                 log.exception("channel %s failed unexpectedly", channel_name)
                 outcome = TransientFailure(f"{type(error).__name__}")

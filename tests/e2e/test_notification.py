@@ -66,11 +66,11 @@ async def test_each_milestone_reaches_the_citizen_once_per_channel_and_the_citiz
     mail = "nguyen.thi.hoa@example.vn"
     hoa = {"name": "Nguyễn Thị Hoa", "phone": "0912301301", "email": mail, "identity_number": "001301301301"}
     tam = {"name": "Lê Văn Tám", "phone": "0912302999", "identity_number": "001302302302"}  # not on Zalo
-    with_mail = await submit(stack, "1.004194", seed=301, applicant=hoa)
-    no_zalo = await submit(stack, "1.004194", seed=302, applicant=tam)
-    codes = [with_mail["dossier_code"], no_zalo["dossier_code"]]
-    async with officials(stack) as working:
+    async with officials(stack) as working:  # following routing's topic from before the dossiers come
+        with_mail = await submit(stack, "1.004194", seed=301, applicant=hoa)
+        no_zalo = await submit(stack, "1.004194", seed=302, applicant=tam)
         await settled(working, [with_mail | {"phone": "0912301301"}, no_zalo | {"phone": "0912302999"}])
+    codes = [with_mail["dossier_code"], no_zalo["dossier_code"]]
     told = ["payment_requested", "received", "result_ready", "survey"]
 
     # the letters, read from the mail server: one per milestone, in Vietnamese
