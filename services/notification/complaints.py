@@ -66,9 +66,14 @@ async def receive(tx: Tx, notifier: Notifier, code: str, kind: Kind, text: str, 
     )
     await tell_officials(tx, notifier, complaint, "official_complaint", text=text, kind=KIND_NAMES[kind])
     await citizens.tell_about(
-        tx, notifier, code, f"complaint_received@{citizens.key_part(complaint_code)}", commune,
-        complaint_code=complaint_code, answer_by=f"{local(answer_by):%d/%m/%Y}",
-    )  # fmt: skip
+        tx,
+        notifier,
+        code,
+        f"complaint_received@{citizens.key_part(complaint_code)}",
+        commune,
+        complaint_code=complaint_code,
+        answer_by=f"{local(answer_by):%d/%m/%Y}",
+    )
     return complaint
 
 
@@ -95,9 +100,14 @@ async def answer(tx: Tx, notifier: Notifier, complaint_code: str, official: str,
         commune=complaint["commune"],
     )
     await citizens.tell_about(
-        tx, notifier, complaint["dossier_code"], f"complaint_answered@{citizens.key_part(complaint_code)}", complaint["commune"],
-        complaint_code=complaint_code, answer=text,
-    )  # fmt: skip
+        tx,
+        notifier,
+        complaint["dossier_code"],
+        f"complaint_answered@{citizens.key_part(complaint_code)}",
+        complaint["commune"],
+        complaint_code=complaint_code,
+        answer=text,
+    )
 
 
 async def remind(tx: Tx, notifier: Notifier, complaint: dict[str, Any], now: datetime) -> None:
@@ -130,19 +140,8 @@ async def tell_officials(tx: Tx, notifier: Notifier, complaint: dict[str, Any], 
         **extra,
     }
     holder = dossier["facts"].get("holder")
-    for record, role in await officials.recipients(tx, complaint["unit"], holder):
-        item = officials.queue_for(
-            tx,
-            notifier,
-            complaint["dossier_code"],
-            f"{key}@{complaint['_id']}",
-            complaint["commune"],
-            record,
-            role,
-            values,
-        )
-        if item is not None:
-            await citizens.add(tx, item)
+    subject, commune = complaint["dossier_code"], complaint["commune"]
+    await officials.tell(tx, notifier, subject, f"{key}@{complaint['_id']}", commune, complaint["unit"], holder, values)
 
 
 def public(complaint: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from services.runtime import Runtime, Tx, utcnow
 from services.runtime.clock import local
 from services.runtime.retry import backoff
 
-from . import citizens, complaints, officials, store
+from . import complaints, officials, store
 from .context import Notifier
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,4 @@ async def digest(
         "dossiers": lines,
         "workspace_url": notifier.settings.workspace_url,
     }
-    for record, role in await officials.recipients(tx, unit, None):
-        item = officials.queue_for(
-            tx, notifier, unit, f"official_digest@{day}", dossiers[0]["commune"], record, role, values
-        )
-        if item is not None:
-            await citizens.add(tx, item)
+    await officials.tell(tx, notifier, unit, f"official_digest@{day}", dossiers[0]["commune"], unit, None, values)

@@ -59,8 +59,25 @@ def chain(contact: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(channel, to) for channel, to in found if to]
 
 
+async def tell(
+    tx: Tx,
+    notifier: Notifier,
+    subject: str,
+    key: str,
+    commune: str,
+    unit: str,
+    holder: str | None,
+    values: dict[str, Any],
+) -> None:
+    """Queue milestone `key` for the holder (if any) and the leaders of `unit`, once each."""
+    for record, role in await recipients(tx, unit, holder):
+        item = queue_for(notifier, subject, key, commune, record, role, values)
+        if item is not None and await tx.load(store.MESSAGES, item.id) is None:
+            store.put_message(tx, item)
+
+
 def queue_for(
-    tx: Tx, notifier: Notifier, subject: str, key: str, commune: str, record: dict[str, Any], role: Role, values: dict
+    notifier: Notifier, subject: str, key: str, commune: str, record: dict[str, Any], role: Role, values: dict
 ) -> Message | None:
     """One message to one official (None when routing gave no way to reach them)."""
     reach = chain(record.get("contact"))
@@ -100,10 +117,7 @@ async def alert(
         "unit_name": notifier.unit_name(unit),
         "workspace_url": notifier.settings.workspace_url,
     }
-    for record, role in await recipients(tx, unit, holder):
-        item = queue_for(tx, notifier, code, key, tx.cause.commune, record, role, values)
-        if item is not None and await tx.load(store.MESSAGES, item.id) is None:
-            store.put_message(tx, item)
+    await tell(tx, notifier, code, key, tx.cause.commune, unit, holder, values)
 
 
 async def late(tx: Tx, notifier: Notifier, event: DossierOverdue) -> None:
