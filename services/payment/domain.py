@@ -316,16 +316,8 @@ class Payment(BaseModel):
         order.state, order.transaction_id, order.next_query_at = "paid", notice.transaction_id, None
         self._schedule_queries()
         self.received.append(notice.transaction_id)
-        entry = LedgerEntry.make(
-            kind="capture",
-            dossier_code=self.dossier_code,
-            commune=self.commune,
-            channel="online",
-            gateway=notice.gateway,
-            reference=notice.reference,
-            transaction_id=notice.transaction_id,
-            amount_vnd=notice.amount_vnd,
-            at=at,
+        entry = self._entry(
+            "capture", "online", notice.gateway, notice.reference, notice.transaction_id, notice.amount_vnd, at
         )
         if self.state in PAYABLE and self.requested_at is not None:
             self.state = PAID
@@ -376,16 +368,14 @@ class Payment(BaseModel):
         if capture.channel == "counter":
             capture.transaction_id = receipt_number
             self.received.append(receipt_number)
-            entry = LedgerEntry.make(
-                kind="capture",
-                dossier_code=self.dossier_code,
-                commune=self.commune,
-                channel="counter",
-                gateway=COUNTER,
-                reference=self.reference,
-                transaction_id=receipt_number,
-                amount_vnd=self.amount_vnd,
-                at=capture.paid_at,
+            entry = self._entry(
+                "capture",
+                "counter",
+                COUNTER,
+                self.reference,
+                receipt_number,
+                self.amount_vnd,
+                capture.paid_at,
                 receipt_number=receipt_number,
             )
         completed = PaymentCompleted(
@@ -452,6 +442,31 @@ class Payment(BaseModel):
     def refund(self, refund_id: str) -> Refund | None:
         return next((r for r in self.refunds if r.refund_id == refund_id), None)
 
+    def _entry(
+        self,
+        kind: str,
+        channel: str,
+        gateway: str,
+        reference: str,
+        transaction_id: str,
+        amount_vnd: int,
+        at: datetime,
+        **details: str | None,
+    ) -> LedgerEntry:
+        """This payment's ledger entry for one movement of money."""
+        return LedgerEntry.make(
+            kind=kind,
+            dossier_code=self.dossier_code,
+            commune=self.commune,
+            channel=channel,
+            gateway=gateway,
+            reference=reference,
+            transaction_id=transaction_id,
+            amount_vnd=amount_vnd,
+            at=at,
+            **details,
+        )
+
     def refunded(self, refund_id: str, refund_transaction: str, at: datetime) -> tuple[list[Event], list[LedgerEntry]]:
         """The gateway paid the money back."""
         refund = self.refund(refund_id)
@@ -459,16 +474,14 @@ class Payment(BaseModel):
             return [], []
         refund.state, refund.refund_transaction, refund.done_at, refund.next_at = "done", refund_transaction, at, None
         self._schedule_refunds()
-        entry = LedgerEntry.make(
-            kind="refund",
-            dossier_code=self.dossier_code,
-            commune=self.commune,
-            channel="online",
-            gateway=refund.gateway,
-            reference=refund.reference,
-            transaction_id=refund.transaction_id,
-            amount_vnd=refund.amount_vnd,
-            at=at,
+        entry = self._entry(
+            "refund",
+            "online",
+            refund.gateway,
+            refund.reference,
+            refund.transaction_id,
+            refund.amount_vnd,
+            at,
             reason=refund.reason,
         )
         event = PaymentRefunded(
