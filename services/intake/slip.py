@@ -17,11 +17,8 @@ from pathlib import Path
 
 from motcua_contracts import Exemption, FeeLine
 
-from services.runtime.forms import Form, qr, when
+from services.runtime.forms import Form, when
 
-QR_MM = 38  # side of the QR code: big enough to scan from a phone at arm's length
-QR_GAP_MM = 2
-RIGHT_MARGIN_MM = 20  # the forms' page margin
 FORM_LABEL = {"electronic": "bản điện tử", "paper": "bản giấy", "e_data_store": "tái sử dụng từ kho dữ liệu điện tử"}
 FEE_KIND_LABEL = {"fee": "Phí", "charge": "Lệ phí"}
 
@@ -77,11 +74,7 @@ def render(slip: Slip, font: str, bold_font: str) -> bytes:
     line(f"Thời gian trả kết quả giải quyết hồ sơ: {when(slip.due_at)}", 11, "B")
     fee(form, slip)
     pdf.ln(4)
-    line("Tra cứu tình trạng hồ sơ bằng mã QR hoặc tại:", 10)
-    line(slip.tracking_url, 10)
-    if pdf.get_y() + QR_GAP_MM + QR_MM + QR_GAP_MM > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    qr(pdf, slip.tracking_url, x=pdf.w - RIGHT_MARGIN_MM - QR_MM, y=pdf.get_y() + QR_GAP_MM, size=QR_MM)
+    form.link("Tra cứu tình trạng hồ sơ bằng mã QR hoặc tại:", slip.tracking_url)
     return form.bytes()
 
 

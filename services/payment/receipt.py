@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from services.runtime.forms import Form, qr, when, written_date
+from services.runtime.forms import Form, when, written_date
 
 TITLE = "Biên lai thu phí, lệ phí"
 DEFAULT_TEMPLATE = "01BLP0-001"
-QR_MM = 38  # side of the QR code: big enough to scan from a phone at arm's length
-QR_GAP_MM = 2
-RIGHT_MARGIN_MM = 20  # the forms' page margin
 FEE_KIND_LABEL = {"fee": "Phí", "charge": "Lệ phí"}
 METHODS = ("gateway", "bank_transfer", "cash", "card")
 
@@ -157,9 +154,5 @@ def render(receipt: Receipt, font: str, bold_font: str) -> bytes:
     pdf.ln(4)
     line(f"Biên lai điện tử được lập {written_date(receipt.issued_at)}", 11, "", "R")
     pdf.ln(2)
-    line("Tra cứu, tải lại biên lai bằng mã QR hoặc tại:", 10)
-    line(receipt.verify_url, 10)
-    if pdf.get_y() + QR_GAP_MM + QR_MM + QR_GAP_MM > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    qr(pdf, receipt.verify_url, x=pdf.w - RIGHT_MARGIN_MM - QR_MM, y=pdf.get_y() + QR_GAP_MM, size=QR_MM)
+    form.link("Tra cứu, tải lại biên lai bằng mã QR hoặc tại:", receipt.verify_url)
     return form.bytes()

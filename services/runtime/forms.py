@@ -42,13 +42,18 @@ def unicode_pdf(pdf: FPDF, title: str, font: Path, bold_font: Path) -> FPDF:
     return pdf
 
 
+MARGIN_MM = 20  # the forms' left and right page margins
+QR_MM = 38  # side of a QR code: big enough to scan from a phone at arm's length
+QR_GAP_MM = 2
+
+
 class Form:
     """An A4 form of the one-stop set: the unit and national motto on top, then lines of text."""
 
     def __init__(self, title: str, unit_name: str, font: Path, bold_font: Path) -> None:
         self.pdf = unicode_pdf(FPDF(format="A4"), title, font, bold_font)
         self.pdf.add_page()
-        self.pdf.set_margins(20, 15, 20)
+        self.pdf.set_margins(MARGIN_MM, 15, MARGIN_MM)
         self.line(unit_name.upper(), 11, "B", "C")
         self.line(MOTTO[0], 11, "B", "C")
         self.line(MOTTO[1], 11, "", "C")
@@ -58,6 +63,16 @@ class Form:
     def line(self, text: str, size: float = 11, style: str = "", align: str = "L", gap: float = 6.5) -> None:
         self.pdf.set_font("body", style, size)
         self.pdf.multi_cell(self.pdf.w - 40, gap, text, align=align, new_x="LMARGIN", new_y="NEXT")
+
+    def link(self, caption: str, url: str) -> None:
+        """Where to read the form's subject online: the caption, the address, and its QR code at the
+        right (on a new page when it would not fit)."""
+        self.line(caption, 10)
+        self.line(url, 10)
+        pdf = self.pdf
+        if pdf.get_y() + QR_GAP_MM + QR_MM + QR_GAP_MM > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        qr(pdf, url, x=pdf.w - MARGIN_MM - QR_MM, y=pdf.get_y() + QR_GAP_MM, size=QR_MM)
 
     def bytes(self) -> bytes:
         return bytes(self.pdf.output())
