@@ -91,6 +91,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from services.notification.templates import sms_segments  # the same count the platform makes
 from services.runtime.clock import LOCAL_TZ
 from services.runtime.retry import backoff
 
@@ -104,11 +105,6 @@ CALLBACK_TIMEOUT_S = 10.0
 # loopback, and the deprecated attribute is aiosmtpd's own doing
 QUIET_SMTP_WARNINGS = ("auth_required == True but auth_require_tls == False", "Session.login_data is deprecated")
 MOBILE = re.compile(r"84[35789]\d{8}")
-GSM7 = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # two septets each (escape, then the character)
 
 
 @dataclass(frozen=True)
@@ -186,15 +182,6 @@ class MessagingSettings:
 def is_mobile_number(phone: str) -> bool:
     """A Vietnamese mobile number in international form: 84, then 9 digits starting with 3, 5, 7, 8 or 9."""
     return MOBILE.fullmatch(phone) is not None
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS parts `text` takes: GSM-7 if it can, else UCS-2 (any Vietnamese diacritic)."""
-    if all(c in GSM7 or c in GSM7_EXTENSION for c in text):
-        length, single, part = sum(2 if c in GSM7_EXTENSION else 1 for c in text), 160, 153
-    else:
-        length, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
-    return 1 if length <= single else math.ceil(length / part)
 
 
 def sms_signature(secret: str, body: bytes) -> str:
