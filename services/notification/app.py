@@ -91,7 +91,7 @@ async def on_completed(event: DossierCompleted, tx: Tx, notifier: Notifier) -> N
     code, settings = event.dossier_code, notifier.settings
     key = settings.receipt_key()
     dossier = await store.dossier(tx, code)
-    unit = notifier.unit_name(dossier["facts"].get("unit"))
+    unit = notifier.unit_name(dossier["facts"].get("commune"))  # results are returned where received
     how = (
         f"Ông/Bà nhận kết quả tại Bộ phận Một cửa {unit} (mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả), "
         "hoặc tải bản điện tử có chữ ký số theo đường dẫn dưới đây."

@@ -37,8 +37,8 @@ class AlreadyAnswered(Exception):
 
 async def receive(tx: Tx, notifier: Notifier, code: str, kind: Kind, text: str, now: datetime) -> dict[str, Any]:
     """File the owner's complaint about dossier `code` with the unit that holds it."""
-    dossier = await tx.load(store.DOSSIERS, code)
-    if dossier is None or not dossier["facts"].get("unit"):
+    dossier = await store.dossier(tx, code)
+    if not dossier["facts"].get("unit"):
         raise NotFound(code)
     unit, commune = dossier["facts"]["unit"], dossier["facts"].get("commune", dossier["facts"]["unit"])
     number = await tx.increment(store.COMPLAINTS + "_numbers", code)
@@ -131,7 +131,7 @@ async def remind(tx: Tx, notifier: Notifier, complaint: dict[str, Any], now: dat
 
 
 async def tell_officials(tx: Tx, notifier: Notifier, complaint: dict[str, Any], key: str, **extra: str) -> None:
-    dossier = await tx.load(store.DOSSIERS, complaint["dossier_code"]) or {"facts": {}}
+    dossier = await store.dossier(tx, complaint["dossier_code"])
     values = {
         "dossier_code": complaint["dossier_code"],
         "complaint_code": complaint["_id"],

@@ -42,12 +42,10 @@ async def create_indexes(runtime: Runtime[Any]) -> None:
 
 
 async def dossier(tx: Tx, dossier_code: str) -> dict[str, Any]:
-    return await tx.load(DOSSIERS, dossier_code) or {
-        "_id": dossier_code,
-        "contact": None,
-        "milestones": {},
-        "facts": {},
-    }
+    document = await tx.load(DOSSIERS, dossier_code) or {"_id": dossier_code, "contact": None}
+    document.setdefault("milestones", {})  # records kept before milestones and facts were
+    document.setdefault("facts", {})
+    return document
 
 
 def put_dossier(tx: Tx, document: dict[str, Any]) -> None:

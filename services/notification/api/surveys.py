@@ -34,7 +34,7 @@ async def surveyed(runtime: Runtime[Notifier], code: str, token: str) -> dict:
     """The dossier's record, for the holder of its survey link (anyone else: not found)."""
     key = runtime.context.settings.receipt_key()
     dossier = await runtime.documents.get(store.DOSSIERS, code) if link_opens(key, SURVEY, code, token) else None
-    if dossier is None or "survey" not in dossier["milestones"]:
+    if dossier is None or "survey" not in dossier.get("milestones", {}):
         raise HTTPException(404, "no survey with this dossier code and token")
     return dossier
 
