@@ -29,7 +29,7 @@ from motcua_contracts import (
     PaymentRequested,
 )
 
-from services.runtime import Service, Tx, utcnow
+from services.runtime import Service, Tx, current_trace_headers, utcnow
 from services.runtime.clock import local
 from services.runtime.receipts import SURVEY, link_token, receipt_token
 
@@ -50,6 +50,7 @@ async def on_received(event: DossierReceived, tx: Tx, notifier: Notifier) -> Non
     dossier = await store.dossier(tx, code)
     applicant = notifier.personal.open(event.applicant, code)
     dossier["contact"] = {"name": applicant.name, "phone": applicant.phone, "email": applicant.email}
+    dossier["trace"] = current_trace_headers()  # this handler's span, in the trace intake started
     dossier["facts"] |= {
         "commune": event.commune_code,
         "unit": dossier["facts"].get("unit") or event.commune_code,

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from services.runtime import Tx, utcnow
+from services.runtime import Tx, current_trace_headers, utcnow
 
 from . import store
 from .context import Notifier
@@ -63,6 +63,7 @@ async def queue(tx: Tx, notifier: Notifier, dossier: dict[str, Any]) -> None:
     chains = routes(contact, chosen.get("notify_by"))
     quiet = chosen.get("quiet_hours", notifier.settings.quiet_hours) or None
     now = utcnow()
+    trace = dossier.get("trace") or current_trace_headers()
     for key, entry in dossier["milestones"].items():
         if entry["queued"]:
             continue
@@ -85,9 +86,10 @@ async def queue(tx: Tx, notifier: Notifier, dossier: dict[str, Any]) -> None:
                 quiet_hours=quiet,
                 next_at=now,
                 created_at=now,
+                trace=trace,
             )
             await add(tx, item)
-        await push(tx, notifier, dossier["_id"], key, entry)
+        await push(tx, notifier, dossier["_id"], key, entry, trace)
 
 
 async def add(tx: Tx, item: Message) -> None:
@@ -96,7 +98,7 @@ async def add(tx: Tx, item: Message) -> None:
         store.put_message(tx, item)
 
 
-async def push(tx: Tx, notifier: Notifier, code: str, key: str, entry: dict[str, Any]) -> None:
+async def push(tx: Tx, notifier: Notifier, code: str, key: str, entry: dict[str, Any], trace: dict[str, str]) -> None:
     """The milestone for each integrator subscribed to it: facts only, no personal data."""
     template = key.split("@")[0]
     for subscription in notifier.settings.subscriptions():
@@ -124,6 +126,7 @@ async def push(tx: Tx, notifier: Notifier, code: str, key: str, entry: dict[str,
                 commune=entry["commune"],
                 next_at=now,
                 created_at=now,
+                trace=trace,
             ),
         )
 

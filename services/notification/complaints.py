@@ -56,6 +56,7 @@ async def receive(tx: Tx, notifier: Notifier, code: str, kind: Kind, text: str, 
         "answer_by": answer_by,
         "remind_at": notifier.calendar.working_day_before(answer_by),
         "reminders": 0,
+        "trace": dossier.get("trace", {}),
     }
     tx.save(store.COMPLAINTS, complaint)
     tx.emit(

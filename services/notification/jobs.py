@@ -17,6 +17,7 @@ from typing import Any
 from services.runtime import Runtime, Tx, utcnow
 from services.runtime.clock import local
 from services.runtime.retry import backoff
+from services.runtime.telemetry import dossier_span
 
 from . import complaints, officials, store
 from .context import Notifier
@@ -48,7 +49,9 @@ async def remind_complaints(runtime: Runtime[Notifier], now: datetime) -> None:
     async def work(tx: Tx) -> int:
         due = await complaints.due_reminders(tx, now)
         for complaint in due:
-            await complaints.remind(tx, notifier, complaint, now)
+            code, trace = complaint["dossier_code"], complaint.get("trace", {})
+            with dossier_span(runtime.tracer, "complaint reminder", code, trace):
+                await complaints.remind(tx, notifier, complaint, now)
         return len(due)
 
     while await runtime.transact(work) == complaints.REMINDER_BATCH:

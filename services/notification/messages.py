@@ -57,6 +57,7 @@ class Message(BaseModel):
     provider_id: str | None = None
     reason: str | None = None
     notified: bool = False  # its `citizen.notified` / `official.notified` is out
+    trace: dict[str, str] = Field(default_factory=dict, description="The dossier's trace: sending stays in it.")
     created_at: datetime
     sent_at: datetime | None = None
     reported_at: datetime | None = None

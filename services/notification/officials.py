@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from motcua_contracts import DossierOverdue, OfficialUpdated
 
-from services.runtime import Tx, utcnow
+from services.runtime import Tx, current_trace_headers, utcnow
 from services.runtime.clock import local
 
 from . import store
@@ -70,14 +70,22 @@ async def tell(
     values: dict[str, Any],
 ) -> None:
     """Queue milestone `key` for the holder (if any) and the leaders of `unit`, once each."""
+    trace = (await store.dossier(tx, subject)).get("trace") or current_trace_headers()
     for record, role in await recipients(tx, unit, holder):
-        item = queue_for(notifier, subject, key, commune, record, role, values)
+        item = queue_for(notifier, subject, key, commune, record, role, values, trace)
         if item is not None and await tx.load(store.MESSAGES, item.id) is None:
             store.put_message(tx, item)
 
 
 def queue_for(
-    notifier: Notifier, subject: str, key: str, commune: str, record: dict[str, Any], role: Role, values: dict
+    notifier: Notifier,
+    subject: str,
+    key: str,
+    commune: str,
+    record: dict[str, Any],
+    role: Role,
+    values: dict[str, Any],
+    trace: dict[str, str],
 ) -> Message | None:
     """One message to one official (None when routing gave no way to reach them)."""
     reach = chain(record.get("contact"))
@@ -101,6 +109,7 @@ def queue_for(
         quiet_hours=notifier.settings.quiet_hours,  # an SMS waits for the morning, as a citizen's does
         next_at=now,
         created_at=now,
+        trace=trace,
     )
 
 

@@ -21,10 +21,11 @@ from motcua_contracts import CitizenNotified, MessageFailed, OfficialNotified
 
 from services.runtime import Runtime, Tx, utcnow
 from services.runtime.retry import backoff
+from services.runtime.telemetry import dossier_span
 
 from . import store
-from .channels import Accepted, Outgoing, PermanentFailure, TransientFailure
-from .context import Notifier
+from .channels import Accepted, Channel, Outgoing, PermanentFailure, TransientFailure
+from .context import Notifier, Pace
 from .messages import Message, mask
 
 log = logging.getLogger(__name__)
@@ -85,26 +86,31 @@ async def claim(runtime: Runtime[Notifier], ids: list[str], now: datetime, lease
 async def send_on(runtime: Runtime[Notifier], channel_name: str, items: list[Message]) -> None:
     notifier = runtime.context
     channel = notifier.channels.get(channel_name)
-    pace = notifier.pace(channel_name) if channel else None
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(item: Message) -> None:
-        if channel is None or pace is None:
-            await record(runtime, item.id, PermanentFailure(f"channel {channel_name} is not configured"))
-            return
-        async with gate:
-            await pace.wait()
-            try:
-                outcome: Accepted | Exception = await channel.send(outgoing(notifier, item))
-                pace.speed_up()
-            except (TransientFailure, PermanentFailure) as failure:
-                outcome = failure
-                if isinstance(failure, TransientFailure) and failure.rate_limited:
-                    pace.too_many(failure.retry_after or 1.0)
-            except Exception as error:  # an adapter's bug must not stop the others
-                log.exception("channel %s failed unexpectedly", channel_name)
-                outcome = TransientFailure(f"{type(error).__name__}")
-        await record(runtime, item.id, outcome)
+        # in the dossier's own trace: the events the outcome publishes stay in it
+        with dossier_span(runtime.tracer, f"notification send {channel_name}", item.subject, item.trace):
+            if channel is None:
+                outcome: Accepted | Exception = PermanentFailure(f"channel {channel_name} is not configured")
+            else:
+                async with gate:
+                    outcome = await attempt(channel, notifier.pace(channel_name), item)
+            await record(runtime, item.id, outcome)
+
+    async def attempt(channel: Channel, pace: Pace, item: Message) -> Accepted | Exception:
+        await pace.wait()
+        try:
+            accepted = await channel.send(outgoing(notifier, item))
+        except (TransientFailure, PermanentFailure) as failure:
+            if isinstance(failure, TransientFailure) and failure.rate_limited:
+                pace.too_many(failure.retry_after or 1.0)
+            return failure
+        except Exception as error:  # an adapter's bug must not stop the others
+            log.exception("channel %s failed unexpectedly", channel_name)
+            return TransientFailure(f"{type(error).__name__}")
+        pace.speed_up()
+        return accepted
 
     await asyncio.gather(*(one(item) for item in items))
 

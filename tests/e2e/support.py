@@ -144,9 +144,13 @@ PHONE = ["zns", "sms"]  # the citizen's phone: ZNS, or SMS when ZNS cannot carry
 
 def notified(stack: Stack, codes: list[str]) -> int:
     """How many of `codes` reached the last step: the citizen was told the result is ready."""
-    found = database(stack, "notification")["messages"].distinct(
-        "subject", {"subject": {"$in": codes}, "milestone": "result_ready", "state": {"$in": SENT}}
-    )
+    told_result = {
+        "subject": {"$in": codes},
+        "milestone": "result_ready",
+        "audience": "citizen",
+        "state": {"$in": SENT},
+    }
+    found = database(stack, "notification")["messages"].distinct("subject", told_result)
     return len(found)
 
 

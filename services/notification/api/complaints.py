@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.runtime import RuntimeDep, Tx, utcnow
 from services.runtime.auth import verified_claims
 from services.runtime.receipts import COMPLAINT, link_opens
+from services.runtime.telemetry import dossier_span
 from services.runtime.web import answers
 
 from .. import complaints, store
@@ -67,7 +68,8 @@ async def file_complaint(
         return await complaints.receive(tx, notifier, code, kind, text.strip(), utcnow())
 
     try:
-        complaint = await runtime.transact(work)
+        with dossier_span(runtime.tracer, "complaint received", code, await trace_of(runtime, code)):
+            complaint = await runtime.transact(work)
     except complaints.NotFound:
         raise HTTPException(404, "the dossier is not known here yet; try again in a moment") from None
     return page(
@@ -76,6 +78,12 @@ async def file_complaint(
         f" Hạn trả lời: {complaint['answer_by']:%d/%m/%Y}.</p>",
         201,
     )
+
+
+async def trace_of(runtime: Any, code: str) -> dict[str, str]:
+    """The dossier's trace, as notification saved it when the dossier was received."""
+    dossier = await runtime.documents.get(store.DOSSIERS, code) or {}
+    return dossier.get("trace", {})
 
 
 async def official(request: Request, notifier: Any, runtime: Any) -> dict[str, Any]:
@@ -109,8 +117,10 @@ async def answer_complaint(
     async def work(tx: Tx) -> None:
         await complaints.answer(tx, notifier, complaint_code, record["_id"], answer.answer.strip(), utcnow())
 
+    filed = await runtime.documents.get(store.COMPLAINTS, complaint_code) or {}
     try:
-        await runtime.transact(work)
+        with dossier_span(runtime.tracer, "complaint answered", filed.get("dossier_code", ""), filed.get("trace", {})):
+            await runtime.transact(work)
     except complaints.NotFound:
         raise HTTPException(404, "no complaint with this code") from None
     except complaints.NotAllowed:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from motcua_contracts import MessageDelivered
 
 from services.runtime import Runtime, RuntimeDep, Tx, utcnow
+from services.runtime.telemetry import dossier_span
 from services.runtime.web import answers
 
 from .. import store
@@ -96,7 +97,11 @@ async def take(runtime: Runtime[Notifier], message_id: str, delivered: bool, rea
         store.put_message(tx, item)
         return True
 
-    taken = await runtime.transact(work)
+    known = await runtime.documents.get(store.MESSAGES, message_id)
+    if known is None:
+        raise HTTPException(404, "no message with this id")
+    with dossier_span(runtime.tracer, "notification delivery report", known["subject"], known.get("trace", {})):
+        taken = await runtime.transact(work)
     if taken is None:
         raise HTTPException(404, "no message with this id")
     return {"taken": taken}

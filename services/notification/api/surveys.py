@@ -12,6 +12,7 @@ from motcua_contracts import FeedbackReceived
 
 from services.runtime import Duplicate, Runtime, RuntimeDep, Tx, utcnow
 from services.runtime.receipts import SURVEY, link_opens
+from services.runtime.telemetry import dossier_span
 from services.runtime.web import answers
 
 from .. import store
@@ -92,7 +93,8 @@ async def answer_survey(
         )
 
     try:
-        await runtime.transact(work)
+        with dossier_span(runtime.tracer, "survey answered", code, dossier.get("trace", {})):
+            await runtime.transact(work)
     except Duplicate:
         return page("Khảo sát mức độ hài lòng", f"<p>{ANSWERED}</p>", 410)
     return page("Cảm ơn Ông/Bà", f"<p>Đánh giá của Ông/Bà về hồ sơ {code} đã được ghi nhận: {RATINGS[rating]}.</p>")
