@@ -22,6 +22,7 @@ from motcua_contracts import (
 
 from services.notification.channels import PermanentFailure, TransientFailure
 from services.runtime import utcnow
+from services.runtime.clock import local
 
 from .events import APPLICANT, PERSONAL, received
 from .notification_support import CODE, channel, notification_running, send
@@ -131,14 +132,18 @@ async def test_transient_failures_past_the_last_attempt_count_as_permanent() -> 
 
 
 async def test_sms_and_zns_wait_for_the_end_of_quiet_hours_email_does_not() -> None:
-    night = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)  # 22:30 in Vietnam
+    # the coming night, whenever the test runs: 22:30 in Vietnam, then 07:00 the next morning
+    evening = local(utcnow()).replace(hour=22, minute=30, second=0, microsecond=0) + timedelta(days=1)
+    night, morning = evening.astimezone(UTC), (evening + timedelta(hours=8, minutes=30)).astimezone(UTC)
     async with notification_running(quiet_hours="21:00-07:00") as notification:
         await notification.deliver(with_email())
         await send(notification, night)
         assert [m.channel for m in await notification.emitted(CitizenNotified)] == ["email"]
         [waiting] = await notification.documents.find("messages", {"channel": "zns"})
-        assert waiting["next_at"] == datetime(2026, 12, 4, 0, 0, tzinfo=UTC)  # 07:00 in Vietnam
-        await send(notification, datetime(2026, 12, 4, 0, 1, tzinfo=UTC))
+        assert waiting["next_at"] == morning
+        await send(notification, morning - timedelta(minutes=1))  # not yet
+        assert await notification.emitted(CitizenNotified) == []
+        await send(notification, morning + timedelta(minutes=1))
         assert [m.channel for m in await notification.emitted(CitizenNotified)] == ["zns"]
 
 
