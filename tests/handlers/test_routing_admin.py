@@ -29,6 +29,18 @@ def with_a_cross_check(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [steps[0] | {"share": 0.05}, steps[1] | {"share": 0.45}, check, *steps[2:]]
 
 
+# A receiving officer an administrator adds to H40.101, with the contact notification alerts them at.
+NEWCOMER = {
+    "name": "Ngô Văn Mới",
+    "unit": "H40.101",
+    "roles": ["receiving"],
+    "fields": [],
+    "areas": [],
+    "email": "moi.nv@h40101.gov.vn",
+    "phone": "0912000999",
+}
+
+
 async def test_a_unit_overrides_a_workflow_and_dossiers_in_flight_keep_their_version(routing: Routing) -> None:
     team = await routing.officers("h40102.quantri", "h40102.tiepnhan1", "h40101.quantri", "h40.quantri")
     admin, reception, other_admin, province_admin = team.values()
@@ -119,15 +131,7 @@ async def test_administrators_manage_their_units_officials(routing: Routing) -> 
     assert (await reception.get("/officials", unit="H40.102")).status_code == 403
     assert (await province_admin.get("/officials", unit="H40.102")).status_code == 200
 
-    newcomer = {
-        "name": "Ngô Văn Mới",
-        "unit": "H40.101",
-        "roles": ["receiving"],
-        "fields": [],
-        "areas": [],
-        "email": "moi.nv@h40101.gov.vn",
-        "phone": "0912000999",
-    }
+    newcomer = dict(NEWCOMER)
     assert (await reception.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
     assert (await other_admin.put("/officials/h40101.tiepnhan3", newcomer)).status_code == 403
     added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
@@ -264,15 +268,7 @@ async def test_the_leader_role_takes_a_second_administrator(routing: Routing) ->
 
 async def test_lesser_roles_take_one_administrator_and_every_grant_is_audited_with_the_roles(routing: Routing) -> None:
     admin = await routing.officer("h40101.quantri")
-    newcomer = {
-        "name": "Ngô Văn Mới",
-        "unit": "H40.101",
-        "roles": ["receiving"],
-        "fields": [],
-        "areas": [],
-        "email": "moi.nv@h40101.gov.vn",
-        "phone": "0912000999",
-    }
+    newcomer = dict(NEWCOMER)
     added = await admin.put("/officials/h40101.tiepnhan3", newcomer)
     assert added.status_code == 200 and added.json()["roles"] == ["receiving"]
     both = await admin.put("/officials/h40101.tiepnhan3", newcomer | {"roles": ["receiving", "specialist"]})
