@@ -82,6 +82,9 @@ class Documents(Writer, Protocol):
         """Documents of `collection` are removed some time after their `expires_at` (MongoDB's TTL
         monitor looks once a minute; in memory, where a database lives as long as a test, never)."""
 
+    async def drop(self, collection: str) -> None:
+        """Remove a whole collection (a read model's superseded generation)."""
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -181,6 +184,9 @@ class MongoDocuments(MongoWriter):
 
     async def expire(self, collection: str) -> None:
         await self.db[collection].create_index([(EXPIRES_AT, ASCENDING)], expireAfterSeconds=0)
+
+    async def drop(self, collection: str) -> None:
+        await self.db.drop_collection(collection)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -289,6 +295,10 @@ class MemoryDocuments(MemoryWriter):
 
     async def expire(self, collection: str) -> None:
         return None
+
+    async def drop(self, collection: str) -> None:
+        async with self._lock:
+            self.data.pop(collection, None)
 
     async def ping(self) -> None:
         return None

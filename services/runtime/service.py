@@ -76,6 +76,19 @@ def kafka_security(settings: ServiceSettings, service: str) -> SASLScram512:
     )
 
 
+def kafka_client(settings: ServiceSettings, service: str) -> dict[str, Any]:
+    """The same user's settings for a plain aiokafka client (a job that reads topics itself)."""
+    security = kafka_security(settings, service)
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": security.username,
+        "sasl_plain_password": security.password,
+        "ssl_context": security.ssl_context,
+    }
+
+
 class Runtime(Generic[C]):
     """The live parts of a running service, handed to its HTTP routes and background jobs."""
 

@@ -1,69 +1,46 @@
-"""Stats (thống kê): read models over every topic, for dashboards.
+"""Stats (thống kê): read models over every topic, for dashboards and reports.
 
-Counts each event exactly once (inbox) and publishes snapshots of the province's and each
-unit's counters on `motcua.stats.v1` whenever they change. A dossier's history is not kept here:
-its one projection is intake's public tracking.
+Each event moves its dossier's facts and, by the difference, the day rows the figures are
+summed from (facts.py, store.py); read models are rebuilt from the topics' history beside
+the one served (replay.py). The figures and the service index of the province and each unit
+are published on `motcua.stats.v1` (snapshots.py) and served over HTTP with a live
+dashboard (api.py, pages.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from typing import Any, cast
+from motcua_contracts import Event, OfficialUpdated
 
-from motcua_contracts import EVENT_TYPES, Event, StatsSnapshot
+from services.runtime import Service, Tx
 
-from services.runtime import Runtime, Service, Tx, utcnow
-
-from . import domain, store
+from . import context, replay, snapshots, store
 from .api import router
+from .context import Stats
+from .pages import router as pages
 from .settings import StatsSettings
 
-log = logging.getLogger(__name__)
+
+async def on_event(event: Event, tx: Tx, stats: Stats) -> None:
+    for model in store.READ_MODELS:
+        if isinstance(event, model.events):
+            for generation in store.generations(await store.control(tx, model)):
+                await model.project(tx, generation, [event])
+    await store.note_change(tx)
 
 
-async def on_event(event: Event, tx: Tx, context: None) -> None:
-    assert tx.cause is not None
-    if increments := domain.increments(event):
-        await store.add(tx, tx.cause.commune, increments)
+async def on_official(event: OfficialUpdated, tx: Tx, stats: Stats) -> None:
+    tx.save(
+        store.OFFICIALS, {"_id": event.dossier_code, "unit": event.unit, "roles": event.roles, "active": event.active}
+    )
 
 
-async def publish_snapshots(runtime: Runtime[Any]) -> None:
-    """Emit the counters of the province, and of each unit, that changed since their last snapshot."""
-    settings = cast(StatsSettings, runtime.settings)
-    last: dict[str, dict] = {}
-    while True:
-        await asyncio.sleep(settings.snapshot_every_s)
-        try:
-            current = {row.pop("_id"): row for row in await store.communes(runtime)}
-            current[store.PROVINCE] = await store.counters(runtime, store.PROVINCE) or {}
-            changed = {key: counters for key, counters in current.items() if counters and counters != last.get(key)}
-            if changed:
-                await runtime.transact(lambda tx, changed=changed: _emit(tx, changed, settings.province_code))
-                last.update(changed)
-        except Exception:
-            log.exception("stats snapshot failed")
-
-
-async def _emit(tx: Tx, changed: dict[str, dict], province: str) -> None:
-    now = utcnow()
-    for key, counters in changed.items():
-        values = {name: counters.get(name, 0) for name in domain.COUNTERS}
-        unit = None if key == store.PROVINCE else key
-        rate = domain.rates(values)["paid_online_rate"]
-        snapshot = StatsSnapshot(dossier_code=key, as_of=now, unit=unit, paid_online_rate=rate, **values)
-        tx.emit(snapshot, commune=unit or province)
-
-
-# Every event of the dossier lifecycle, except stats' own snapshots.
-TRACKED = tuple(event for event in EVENT_TYPES.values() if event is not StatsSnapshot)
-
-
-def create(settings: StatsSettings | None = None) -> Service[None]:
+def create(settings: StatsSettings | None = None) -> Service[Stats]:
+    handlers = {event: on_event for model in store.READ_MODELS for event in model.events}
     return Service(
         "stats",
         settings or StatsSettings(),
-        handlers=dict.fromkeys(TRACKED, on_event),
-        routers=[router],
-        background=[publish_snapshots],
+        handlers={**handlers, OfficialUpdated: on_official},
+        routers=[router, pages],
+        context=context.start,
+        background=[replay.rebuilder, snapshots.publish],
     )

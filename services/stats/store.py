@@ -1,28 +1,151 @@
-"""Stats' collection: counters per commune and for the province."""
+"""Stats' read models, each kept in generations so that one can be rebuilt beside the one served.
+
+A read model (`ReadModel`) names its collections by generation (`days.3`). Its control
+document in `models` says which generation is served (`live`) and which, if any, is being
+filled from the topics' history (`building`); live events go to both, the replay
+(replay.py) fills the one being built, and when it has caught up it becomes the one
+served and the old generation is dropped. Events apply idempotently (facts.py), so the
+live path and the replay may overlap.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import socket
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from services.runtime import Runtime, Tx
+from motcua_contracts import Event
 
-COUNTERS = "counters"  # _id: "province" or a commune code
-PROVINCE = "province"
+from services.runtime import Tx, utcnow
+from services.runtime.documents import Documents, Reader
 
+from . import facts as dossier_facts
 
-async def add(tx: Tx, commune: str, increments: dict[str, int]) -> None:
-    """Add to the province's and the commune's counters (one read and one write each per batch)."""
-    for key in (PROVINCE, commune):
-        counters = await tx.load(COUNTERS, key) or {"_id": key}
-        for name, value in increments.items():
-            counters[name] = counters.get(name, 0) + value
-        tx.save(COUNTERS, counters)
-
-
-async def counters(runtime: Runtime[Any], key: str) -> dict[str, int] | None:
-    found = await runtime.documents.get(COUNTERS, key)
-    return None if found is None else {k: v for k, v in found.items() if k != "_id"}
+MODELS = "models"  # one control document per read model, by name
 
 
-async def communes(runtime: Runtime[Any]) -> list[dict[str, Any]]:
-    return await runtime.documents.find(COUNTERS, {"_id": {"$ne": PROVINCE}}, order=[("_id", 1)])
+class ReadModel(Protocol):
+    name: str
+    version: int  # raise it when what the model keeps changes: the model is rebuilt from history
+    events: tuple[type[Event], ...]  # what it reads
+
+    def collections(self, generation: int) -> tuple[str, ...]: ...
+
+    async def prepare(self, documents: Documents, generation: int) -> None:
+        """Create the indexes its queries need."""
+
+    async def project(self, tx: Tx, generation: int, events: Sequence[Event]) -> None:
+        """Apply `events` (any order, any repeats) to `generation`."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Each dossier's facts (`dossiers.N`) and the day rows they add up to (`days.N`): one row per
+    (day, unit, field, procedure, channel) with the counters of figures.py."""
+
+    name: str = "figures"
+    version: int = 1
+    events: tuple[type[Event], ...] = dossier_facts.EVENTS
+
+    def collections(self, generation: int) -> tuple[str, str]:
+        return f"dossiers.{generation}", f"days.{generation}"
+
+    async def prepare(self, documents: Documents, generation: int) -> None:
+        dossiers, days = self.collections(generation)
+        await documents.index(days, [("unit", 1), ("day", 1)])
+        await documents.index(days, [("day", 1)])
+        await documents.index(dossiers, [("open", 1), ("due_at", 1)])
+
+    async def project(self, tx: Tx, generation: int, events: Sequence[Event]) -> None:
+        dossiers, days = self.collections(generation)
+        await tx.prefetch(dossiers, [event.dossier_code for event in events])
+        changes: dossier_facts.Rows = {}
+        for event in events:
+            document = await tx.load(dossiers, event.dossier_code) or {"_id": event.dossier_code, "facts": {}}
+            before = dossier_facts.contributions(document["facts"])
+            dossier_facts.merge(document["facts"], event)
+            change = dossier_facts.difference(before, dossier_facts.contributions(document["facts"]))
+            for key, counts in change.items():
+                changes.setdefault(key, Counter()).update(counts)
+            tx.save(dossiers, document | listing(document["facts"]))
+        rows = {row_id(key): key for key, counts in changes.items() if any(counts.values())}
+        await tx.prefetch(days, list(rows))
+        for _id, key in rows.items():
+            row = await tx.load(days, _id) or dict(zip(ROW_FIELDS, key, strict=True), _id=_id)
+            for name, value in changes[key].items():
+                row[name] = row.get(name, 0) + value
+            tx.save(days, row)
+
+
+ROW_FIELDS = ("day", "unit", "field", "procedure", "channel")
+FIGURES = Figures()
+READ_MODELS: tuple[ReadModel, ...] = (FIGURES,)
+
+
+def row_id(key: dossier_facts.RowKey) -> str:
+    return "|".join(key)
+
+
+def listing(facts: dossier_facts.Facts) -> dict[str, Any]:
+    """What the lists of late and soon-due dossiers query and show."""
+    received = facts.get("received")
+    if received is None:
+        return {"open": False}
+    step = facts.get("step", {}).get("value") or [None, None, None]
+    return {
+        "open": dossier_facts.closing(facts) is None,
+        "unit": dossier_facts.unit(facts),
+        "due_at": dossier_facts.due_at(facts),
+        "received_at": received["at"],
+        "field": received["field"],
+        "procedure_name": received["procedure_name"],
+        "holder": step[1],
+    }
+
+
+# --- generations -------------------------------------------------------------------------
+
+
+async def control(reader: Reader | Tx, model: ReadModel) -> dict[str, Any] | None:
+    if isinstance(reader, Tx):
+        return await reader.load(MODELS, model.name)
+    return await reader.get(MODELS, model.name)
+
+
+def generations(document: dict[str, Any] | None) -> list[int]:
+    """The generations live events go to: the one served and the one being built."""
+    if document is None:
+        return []
+    return list(dict.fromkeys(g for g in (document.get("live"), document.get("building")) if g))
+
+
+async def live(reader: Reader, model: ReadModel) -> int:
+    """The generation served to queries."""
+    document = await control(reader, model)
+    return document["live"] if document else 1
+
+
+# --- besides the read models ---------------------------------------------------------------
+
+OFFICIALS = "officials"  # the roster as routing announces it: who may start a rebuild
+CHANGES = "changes"  # per replica: the units its events touched and when (live pages, snapshots)
+CHANGED_UNITS = 500  # units remembered per replica
+REPLICA = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def note_change(tx: Tx) -> None:
+    """Note that this replica just applied an event of the cause's unit (one write per batch)."""
+    assert tx.cause is not None
+    now = utcnow()
+    change = await tx.load(CHANGES, REPLICA) or {"_id": REPLICA, "units": []}
+    units = [entry for entry in change["units"] if entry[0] != tx.cause.commune][-CHANGED_UNITS:]
+    tx.save(CHANGES, change | {"at": now, "units": [*units, [tx.cause.commune, now]]})
+
+
+def changed_units(changes: Sequence[dict[str, Any]], since: datetime) -> set[str]:
+    """The units the replicas' `changes` touched after `since`."""
+    return {unit for change in changes for unit, at in change.get("units", []) if at > since}

@@ -1,16 +1,13 @@
-"""Pure domain rules of the skeleton: codes, due dates, outcomes, checksums, signatures, counters."""
+"""Pure domain rules of the skeleton: codes, due dates, outcomes, checksums, signatures."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from motcua_contracts import DossierCompleted, DossierReceived, PaymentRequested
-
 from services.intake import domain as intake
 from services.payment.gateways import platform as payment
 from services.routing import domain as routing
 from services.signing import domain as signing
-from services.stats import domain as stats
 
 
 def test_dossier_code_has_unit_date_and_four_digit_sequence() -> None:
@@ -62,38 +59,6 @@ def test_result_codes_name_their_dossier() -> None:
     assert signing.dossier_of("H40.101-261124-0001-KQ1") == "H40.101-261124-0001"
     assert signing.dossier_of("H40.101-261124-0001") is None
     assert signing.dossier_of("X-KQ1a") is None
-
-
-def test_stats_counts_online_channels_and_outcomes() -> None:
-    received = DossierReceived.model_validate(
-        {
-            "dossier_code": "C",
-            "procedure_code": "p",
-            "procedure_name": "n",
-            "field": "f",
-            "channel": "online_partial",
-            "commune_code": "H40.101",
-            "applicant": {"key_id": "3f9a1c0b7d2e", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "c2VhbGVk"},
-            "components": [],
-            "fee_vnd": 0,
-            "receipt_number": "r",
-            "received_at": "2026-11-23T00:00:00Z",
-            "due_at": "2026-11-24T00:00:00Z",
-        }
-    )
-    assert stats.increments(received) == {"received": 1, "online": 1, "components": 0}
-    done = DossierCompleted(
-        dossier_code="C",
-        result_code="r",
-        completed_at="2026-11-23T00:00:00Z",
-        due_at="2026-11-24T00:00:00Z",
-        outcome="late",
-    )
-    assert stats.increments(done) == {"completed": 1, "late": 1}
-    assert stats.increments(PaymentRequested(dossier_code="C", reference="r", amount_vnd=1, gateway="g")) == {
-        "fee_bearing": 1
-    }
-    assert stats.rates({"received": 4, "online": 3, "completed": 2, "early": 1, "on_time": 1})["online_rate"] == 75.0
 
 
 def test_a_dossier_waiting_for_a_supplement_is_not_decided_and_a_withdrawn_one_is() -> None:

@@ -5,7 +5,7 @@ Past-tense names: each event states a fact that has happened.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -614,8 +614,12 @@ class ComplaintAnswered(Event):
 
 @event("stats.snapshot", STATS)
 class StatsSnapshot(Event):
-    """Counters of the province (`dossier_code` is the literal `province`) or of one unit
-    (`unit` and `dossier_code` are its code)."""
+    """A unit's figures (or the province's: `dossier_code` is the literal `province`, `unit` none;
+    otherwise both are the unit's code) for the period `period_from`–`period_to`, local dates,
+    both included: by default the year to date. Published every few seconds for the units whose
+    figures changed, and for every unit at least every few minutes. Counters of dossiers
+    received count on their receipt day, of dossiers resolved on their closing day; each
+    dossier counts for the unit that resolves it. See docs/stats.md for every figure."""
 
     as_of: datetime
     received: int
@@ -676,3 +680,32 @@ class StatsSnapshot(Event):
         "collected_vnd − refunded_vnd is not what was kept.",
     )
     unit: str | None = Field(default=None, description="The unit these counters are of; none: the whole province.")
+    level: Literal["commune", "department", "province"] | None = Field(default=None, description="What the unit is.")
+    unit_name: str | None = Field(default=None, examples=["Xã An Hiệp"])
+    period_from: date | None = Field(default=None, description="First day of the period (local date).")
+    period_to: date | None = Field(default=None, description="Last day of the period (local date).")
+    carried_over: int = Field(default=0, description="Dossiers received before the period and open at its start.")
+    in_progress: int = Field(default=0, description="Dossiers open at the period's end (đang giải quyết).")
+    overdue_now: int = Field(default=0, description="Open dossiers past their appointment time at `as_of`.")
+    resolved: int = Field(default=0, description="Results returned and refusals (đã giải quyết); early+on_time+late.")
+    refused: int = Field(default=0, description="Dossiers refused (từ chối giải quyết).")
+    apologised: int = Field(default=0, description="Closed dossiers with an apology and a new date (xin lỗi).")
+    rated: int = Field(default=0, description="Resolved dossiers whose citizen answered the satisfaction survey.")
+    satisfied: int = Field(default=0, description="... rated 4 or 5 of 5.")
+    complaints: int = Field(default=0, description="Complaints and petitions received (phản ánh, kiến nghị).")
+    complaints_answered_on_time: int = Field(default=0, description="... answered within their deadline.")
+    rates: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="The shares the reports quote, in percent (none: no denominator): online_rate, "
+        "early_or_on_time_rate, components_digitised_rate, results_digitised_rate, paid_online_rate, "
+        "satisfaction_rate, handling_satisfaction_rate, complaints_on_time_rate and more (docs/stats.md).",
+    )
+    index_score: float | None = Field(
+        default=None, ge=0, le=100, description="The service index (Decision 766/QĐ-TTg), of 100 points."
+    )
+    index_groups: dict[str, float] = Field(
+        default_factory=dict,
+        description="Points per criteria group: transparency, progress, online, digitisation, satisfaction.",
+    )
+    index_rank: int | None = Field(default=None, ge=1, description="The commune's rank among the province's communes.")
+    index_of: int | None = Field(default=None, ge=1, description="How many communes are ranked.")

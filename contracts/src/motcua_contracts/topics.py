@@ -35,7 +35,13 @@ NOTIFICATION = Topic(
     12,
     "Messages to citizens and officials and their delivery; citizens' feedback and complaints.",
 )
-STATS = Topic("motcua.stats.v1", "stats", 1, "Province-wide counters for dashboards.", key="province")
+STATS = Topic(
+    "motcua.stats.v1",
+    "stats",
+    1,
+    "Figures and the service index of the province and each unit, for dashboards (periodic snapshots).",
+    key="unit code, or `province`",
+)
 
 EVENT_TOPICS: tuple[Topic, ...] = (INTAKE, DIGITISATION, PAYMENT, ROUTING, SIGNING, NOTIFICATION, STATS)
 
