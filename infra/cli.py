@@ -19,7 +19,7 @@ import httpx
 from motcua_contracts import SERVICES
 from rich.console import Console
 
-from . import dlq, load, load_summary, reconcile, status
+from . import dlq, load, load_summary, rebuild, reconcile, status
 from .stack import Stack
 
 console = Console()
@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--expires-in", type=int, default=3600, metavar="S", help="lifetime in seconds (default 3600)")
     reconcile.add_arguments(
         commands.add_parser("reconcile", help="reconcile a gateway's statement of a day with payment's ledger")
+    )
+    rebuild.add_arguments(
+        commands.add_parser("rebuild", help="rebuild a stats read model from the topics' history, with progress")
     )
     certificates = commands.add_parser(
         "pki", help="the stack's development PKI: init, issue, revoke, list (python -m infra.pki, with its PINs)"
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return print_token(stack, args.official, args.expires_in)
     elif args.command == "reconcile":
         return reconcile.run(stack, args)
+    elif args.command == "rebuild":
+        return rebuild.run(stack, args)
     elif args.command == "pki":
         if not args.arguments:
             parser.error("pki needs a command: init, issue, revoke or list")

@@ -429,6 +429,9 @@ class Stack:
                 # every client of a local stack comes from one address: raise the per-address limit
                 "MOTCUA_UPLOADS_PER_MINUTE": str(LOCAL_UPLOADS_PER_MINUTE),
             },
+            "stats": {
+                "MOTCUA_OIDC_ISSUER": self.issuer_url,  # administrators start rebuilds
+            },
             "signing": {
                 "MOTCUA_APPROVAL_PUBLIC_KEY_FILE": str(public_key_path(keys / APPROVAL_KEY)),
                 "MOTCUA_RECEIPT_TOKEN_KEY": shared["receipt_token_key"],  # results open with the receipt's token

@@ -118,9 +118,9 @@ def merge(facts: Facts, event: Event) -> None:
             counts = [len(event.components), event.components_scanned or 0, event.components_reused or 0]
             _later(facts, "digitised", instant(event.digitised_at), counts)
         case PaymentRequested():
-            facts.setdefault("fee", "bearing")
+            facts["fee_requested"] = True
         case PaymentNotRequired(exemption=exemption) if exemption is not None:
-            facts["fee"] = "exempt"
+            facts["fee_exempt"] = True
         case PaymentCompleted():
             _keyed(
                 facts,
@@ -160,6 +160,23 @@ def merge(facts: Facts, event: Event) -> None:
             _keyed(facts, "complaints", event.complaint_code, day=day(event.received_at))
         case ComplaintAnswered():
             _keyed(facts, "complaints", event.complaint_code, answered=True, on_time=event.on_time)
+
+
+def join(facts: Facts, other: Facts) -> None:
+    """Add to `facts` what `other` knows (both merged from events of one dossier): the later of
+    two dated values, the union of keyed lists, set-once values as they are."""
+    for name, value in other.items():
+        mine = facts.get(name)
+        if mine is None:
+            facts[name] = value
+        elif isinstance(value, list):
+            for entry in value:
+                _keyed(facts, name, entry["key"], **{k: v for k, v in entry.items() if k != "key"})
+        elif isinstance(value, dict) and "value" in value:
+            if value["at"] >= mine["at"]:
+                facts[name] = value
+        else:
+            facts[name] = value
 
 
 def unit(facts: Facts) -> str:
@@ -211,7 +228,6 @@ def contributions(facts: Facts) -> Rows:
     components = received["components"]
     digitised, scanned, reused = facts.get("digitised", {}).get("value", (0, 0, 0))
     payments = sorted(facts.get("payments", []), key=lambda payment: payment["at"])
-    fee = facts.get("fee")
     add(
         received["day"],
         received=1,
@@ -222,8 +238,8 @@ def contributions(facts: Facts) -> Rows:
         components_scanned=scanned,
         components_reused=reused,
         dossiers_digitised=int(bool(digitised) and digitised >= components),
-        fee_bearing=int(fee is not None),
-        fee_exempt=int(fee == "exempt"),
+        fee_bearing=int(bool(facts.get("fee_requested") or facts.get("fee_exempt"))),
+        fee_exempt=int(bool(facts.get("fee_exempt"))),
         paid_online=int(bool(payments) and payments[0]["channel"] == "online"),
         paid_counter=int(bool(payments) and payments[0]["channel"] == "counter"),
         collected_vnd=sum(payment["vnd"] for payment in payments),

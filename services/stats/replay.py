@@ -28,7 +28,10 @@ from .store import MODELS, READ_MODELS, REPLICA, ReadModel, control
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
-BATCH = 2000  # records applied per transaction
+BATCH = 5000  # records read at a time
+CHECKPOINT = 200_000  # records folded in memory before what they add is written, with the positions
+CHUNK = 500  # dossiers written per transaction at a checkpoint
+PROGRESS_EVERY_S = 2.0
 
 
 def topics(model: ReadModel) -> list[tuple[str, int]]:
@@ -130,8 +133,9 @@ async def _claim(runtime: Runtime[Any], model: ReadModel) -> bool:
     return await runtime.transact(work)
 
 
-async def run(runtime: Runtime[Any], model: ReadModel) -> None:
-    """Fill the generation being built from the topics' history, then serve it."""
+async def run(runtime: Runtime[Any], model: ReadModel, sources: list[tuple[str, int]] | None = None) -> None:
+    """Fill the generation being built from the topics' history (`sources`: other topics and
+    their partition counts, for a benchmark), then serve it."""
     document = await runtime.documents.get(MODELS, model.name)
     assert document is not None
     generation, rebuild = document["building"], document.get("rebuild") or {}
@@ -139,7 +143,7 @@ async def run(runtime: Runtime[Any], model: ReadModel) -> None:
     consumer = AIOKafkaConsumer(**kafka_client(runtime.settings, runtime.name), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for topic, count in topics(model) for p in range(count)]
+        partitions = [TopicPartition(topic, p) for topic, count in sources or topics(model) for p in range(count)]
         consumer.assign(partitions)
         starts = await consumer.beginning_offsets(partitions)
         ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
@@ -155,7 +159,9 @@ async def run(runtime: Runtime[Any], model: ReadModel) -> None:
             "ends": [[tp.topic, tp.partition, ends[tp]] for tp in partitions],
             "started_at": rebuild.get("started_at") or utcnow(),
         }
-        began, began_done = time.monotonic(), done
+        began, began_done, reported = time.monotonic(), done, 0.0
+        partial: dict[str, Any] = {}  # what the records read since the last checkpoint add
+        pending = 0
         remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
         log.info("rebuilding %s into generation %d: %d events", model.name, generation, total - done)
         while remaining:
@@ -164,24 +170,24 @@ async def run(runtime: Runtime[Any], model: ReadModel) -> None:
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
-            if not records:
-                continue
+            model.fold(partial, parse(records, wanted))
             for record in records:
                 tp = TopicPartition(record.topic, record.partition)
                 positions[tp] = max(positions.get(tp, 0), record.offset + 1)
-            done += len(records)
+            done, pending = done + len(records), pending + len(records)
             elapsed = time.monotonic() - began
             rebuild |= {
                 "done": done,
-                "positions": [[tp.topic, tp.partition, offset] for tp, offset in positions.items()],
                 "events_per_s": round((done - began_done) / elapsed) if elapsed > 0 else None,
                 "owner": REPLICA,
                 "lease_until": utcnow() + LEASE,
             }
-            events = parse(records, wanted)
-            await runtime.transact(
-                lambda tx, events=events, state=dict(rebuild): _apply(tx, model, generation, events, state)
-            )
+            if pending >= CHECKPOINT or not remaining:
+                await checkpoint(runtime, model, generation, partial, rebuild, positions)
+                partial, pending = {}, 0
+            elif time.monotonic() - reported >= PROGRESS_EVERY_S:
+                await runtime.transact(lambda tx, state=dict(rebuild): _progress(tx, model, generation, state))
+                reported = time.monotonic()
         await runtime.transact(lambda tx: _finish(tx, model, generation, rebuild))
     finally:
         await consumer.stop()
@@ -205,13 +211,39 @@ def parse(records: Sequence[ConsumerRecord], wanted: set[str]) -> list[Event]:
     return events
 
 
-async def _apply(tx: Tx, model: ReadModel, generation: int, events: list[Event], rebuild: dict[str, Any]) -> None:
+async def checkpoint(
+    runtime: Runtime[Any],
+    model: ReadModel,
+    generation: int,
+    partial: dict[str, Any],
+    rebuild: dict[str, Any],
+    positions: dict[TopicPartition, int],
+) -> None:
+    """Write what the folded records add, a chunk of keys per transaction, then the positions
+    they reach: a crash in between repeats some chunks, which changes nothing (facts join)."""
+    keys = list(partial)
+    for start in range(0, len(keys), CHUNK):
+        chunk = {key: partial[key] for key in keys[start : start + CHUNK]}
+        await runtime.transact(lambda tx, chunk=chunk: _absorb(tx, model, generation, chunk))
+    state = rebuild | {"positions": [[tp.topic, tp.partition, offset] for tp, offset in positions.items()]}
+    rebuild["positions"] = state["positions"]
+    await runtime.transact(lambda tx: _progress(tx, model, generation, state))
+
+
+async def _current(tx: Tx, model: ReadModel, generation: int) -> dict[str, Any]:
     document = await control(tx, model)
     if document is None or document.get("building") != generation:
         raise RuntimeError(f"the rebuild of {model.name} into generation {generation} was superseded")
-    if events:
-        await model.project(tx, generation, events)
-    tx.save(MODELS, document | {"rebuild": rebuild})
+    return document
+
+
+async def _absorb(tx: Tx, model: ReadModel, generation: int, chunk: dict[str, Any]) -> None:
+    await _current(tx, model, generation)
+    await model.absorb(tx, generation, chunk)
+
+
+async def _progress(tx: Tx, model: ReadModel, generation: int, rebuild: dict[str, Any]) -> None:
+    tx.save(MODELS, await _current(tx, model, generation) | {"rebuild": rebuild})
 
 
 async def _finish(tx: Tx, model: ReadModel, generation: int, rebuild: dict[str, Any]) -> None:

@@ -41,6 +41,12 @@ class ReadModel(Protocol):
     async def project(self, tx: Tx, generation: int, events: Sequence[Event]) -> None:
         """Apply `events` (any order, any repeats) to `generation`."""
 
+    def fold(self, partial: dict[str, Any], events: Sequence[Event]) -> None:
+        """Accumulate `events` in memory, by key (a replay's work between two checkpoints)."""
+
+    async def absorb(self, tx: Tx, generation: int, partial: dict[str, Any]) -> None:
+        """Apply what `fold` accumulated for some keys to `generation`."""
+
 
 @dataclass(frozen=True)
 class Figures:
@@ -60,14 +66,25 @@ class Figures:
         await documents.index(days, [("day", 1)])
         await documents.index(dossiers, [("open", 1), ("due_at", 1)])
 
-    async def project(self, tx: Tx, generation: int, events: Sequence[Event]) -> None:
-        dossiers, days = self.collections(generation)
-        await tx.prefetch(dossiers, [event.dossier_code for event in events])
-        changes: dossier_facts.Rows = {}
+    def fold(self, partial: dict[str, dossier_facts.Facts], events: Sequence[Event]) -> None:
+        """Merge `events` into per-dossier facts held in memory (what a replay accumulates)."""
         for event in events:
-            document = await tx.load(dossiers, event.dossier_code) or {"_id": event.dossier_code, "facts": {}}
+            dossier_facts.merge(partial.setdefault(event.dossier_code, {}), event)
+
+    async def project(self, tx: Tx, generation: int, events: Sequence[Event]) -> None:
+        partial: dict[str, dossier_facts.Facts] = {}
+        self.fold(partial, events)
+        await self.absorb(tx, generation, partial)
+
+    async def absorb(self, tx: Tx, generation: int, partial: dict[str, dossier_facts.Facts]) -> None:
+        """Join facts learnt elsewhere into the stored ones; the day rows move by the difference."""
+        dossiers, days = self.collections(generation)
+        await tx.prefetch(dossiers, list(partial))
+        changes: dossier_facts.Rows = {}
+        for code, learnt in partial.items():
+            document = await tx.load(dossiers, code) or {"_id": code, "facts": {}}
             before = dossier_facts.contributions(document["facts"])
-            dossier_facts.merge(document["facts"], event)
+            dossier_facts.join(document["facts"], learnt)
             change = dossier_facts.difference(before, dossier_facts.contributions(document["facts"]))
             for key, counts in change.items():
                 changes.setdefault(key, Counter()).update(counts)

@@ -21,7 +21,8 @@ class Topic:
     partitions: int
     description: str
     key: str = "dossier code (envelope subject)"
-    retention_ms: int = 14 * 24 * 3600 * 1000
+    # The lifecycle topics are the history read models are rebuilt from: kept for good (-1).
+    retention_ms: int = -1
 
 
 INTAKE = Topic("motcua.intake.v1", "intake", 12, "Dossiers received at any channel.")
@@ -41,6 +42,7 @@ STATS = Topic(
     1,
     "Figures and the service index of the province and each unit, for dashboards (periodic snapshots).",
     key="unit code, or `province`",
+    retention_ms=7 * 24 * 3600 * 1000,  # snapshots: the newest of each unit is what matters
 )
 
 EVENT_TOPICS: tuple[Topic, ...] = (INTAKE, DIGITISATION, PAYMENT, ROUTING, SIGNING, NOTIFICATION, STATS)

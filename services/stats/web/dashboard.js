@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 const integer = new Intl.NumberFormat("vi-VN");
 const decimal = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 2 });
 
-const state = { from: "", to: "", unit: "", field: "", sort: { key: "rank", up: true }, filter: "" };
+const state = { range: "year", from: "", to: "", unit: "", field: "", sort: { key: "rank", up: true }, filter: "" };
 let shown = {}; // the last answers drawn, to draw again (resize, sort, filter) without asking
 
 // --- formatting ---------------------------------------------------------------------------------
@@ -94,6 +94,7 @@ async function get(path, params) {
 }
 
 function ask() {
+  if (state.range) showPeriod(...RANGES[state.range](today())); // a quick range follows the calendar: a page open overnight moves on
   const period = { from: state.from, to: state.to };
   const scoped = { ...period, unit: state.unit };
   return Promise.all([
@@ -170,6 +171,8 @@ function drawFigures(list, figures) {
 }
 
 function drawIndex(box, index, open) {
+  // a live update keeps the groups the reader opened or closed as they were
+  const kept = box.querySelector("[data-group]") && new Set([...box.querySelectorAll("details[open]")].map((d) => d.parentElement.dataset.group));
   const rank = index.rank ? h("span", { className: "rank-pill" }, `Xếp hạng ${index.rank}/${index.of}`) : null;
   box.replaceChildren(
     h("p", { className: "index-score" }, h("strong", {}, pts(index.score)), h("span", {}, ` / ${index.max} điểm`), rank),
@@ -178,7 +181,7 @@ function drawIndex(box, index, open) {
         h("span", {}, group.name),
         h("span", { className: "points" }, `${pts(group.score)}/${pts(group.weight)} điểm`)),
       bar(group.score / group.weight, `${group.name}: ${pts(group.score)} trên ${pts(group.weight)} điểm`),
-      h("details", { open },
+      h("details", { open: kept ? kept.has(group.id) : open },
         h("summary", {}, `${group.indicators.length} chỉ tiêu`),
         h("ul", { className: "indicators" }, group.indicators.map(indicator)))))),
   );
@@ -197,16 +200,16 @@ function indicator(item) {
 // Days while they fit, then weeks, then months: a year of days would be bars a pixel wide.
 function buckets(days) {
   const monday = (day) => shift(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
-  const [key, label, unit] = days.length <= 62 ? [(d) => d.day, (k) => dayText(k).slice(0, 5), "ngày"]
-    : days.length <= 200 ? [(d) => monday(d.day), (k) => dayText(k).slice(0, 5), "tuần"]
-    : [(d) => d.day.slice(0, 7), (k) => `T${Number(k.slice(5))}`, "tháng"];
+  const [key, label, title, unit] = days.length <= 62 ? [(d) => d.day, (k) => dayText(k).slice(0, 5), dayText, "ngày"]
+    : days.length <= 200 ? [(d) => monday(d.day), (k) => dayText(k).slice(0, 5), (k) => `Tuần từ ${dayText(k)}`, "tuần"]
+    : [(d) => d.day.slice(0, 7), (k) => `T${Number(k.slice(5))}`, (k) => `Tháng ${Number(k.slice(5))}/${k.slice(0, 4)}`, "tháng"];
   const found = new Map();
   for (const day of days) {
     const bucket = found.get(key(day)) || { key: key(day), received: 0, resolved: 0, online: 0 };
     bucket.received += day.received; bucket.resolved += day.resolved; bucket.online += day.online;
     found.set(bucket.key, bucket);
   }
-  const list = [...found.values()].map((b) => ({ ...b, label: label(b.key), rate: b.received ? (100 * b.online) / b.received : null }));
+  const list = [...found.values()].map((b) => ({ ...b, label: label(b.key), title: title(b.key), rate: b.received ? (100 * b.online) / b.received : null }));
   return { list, unit };
 }
 
@@ -224,7 +227,7 @@ function drawTrend(trend) {
   const summary = `Tiếp nhận ${count(total("received"))}, đã giải quyết ${count(total("resolved"))}, trực tuyến ${count(total("online"))} hồ sơ.`;
 
   const width = Math.max(300, box.clientWidth || 600);
-  const height = 240;
+  const height = width > 600 ? 300 : 240;
   const pad = { left: 40, right: 44, top: 12, bottom: 28 };
   const step = (width - pad.left - pad.right) / Math.max(1, list.length);
   const top = niceMax(Math.max(4, ...list.map((b) => Math.max(b.received, b.resolved))));
@@ -238,7 +241,7 @@ function drawTrend(trend) {
     s("text", { x: pad.left - 6, y: y(f * top, top) + 4, "text-anchor": "end" }, count(f * top)),
     s("text", { x: width - pad.right + 6, y: y(f * 100, 100) + 4 }, `${f * 100}%`)));
   const bars = list.map((b, i) => s("g", {},
-    s("title", {}, `${b.label}: tiếp nhận ${count(b.received)}, đã giải quyết ${count(b.resolved)}, trực tuyến ${pct(b.rate)}`),
+    s("title", {}, `${b.title}: tiếp nhận ${count(b.received)}, đã giải quyết ${count(b.resolved)}, trực tuyến ${pct(b.rate)}`),
     s("rect", { className: "received", x: x(i) - barWidth, y: y(b.received, top), width: barWidth, height: y(0, top) - y(b.received, top) }),
     s("rect", { className: "resolved", x: x(i), y: y(b.resolved, top), width: barWidth, height: y(0, top) - y(b.resolved, top) }),
     i % labelEvery === 0 ? s("text", { className: "day", x: x(i), y: height - 8, "text-anchor": "middle" }, b.label) : null));
@@ -256,8 +259,8 @@ function drawTrend(trend) {
     grid, bars, s("path", { className: "online", d: path }), dots));
 
   $("trend-table").replaceChildren(table(`Số liệu theo ${unit}`,
-    [[unit === "ngày" ? "Ngày" : `Từ ${unit}`], ["Tiếp nhận", "num"], ["Đã giải quyết", "num"], ["Trực tuyến", "num"]],
-    list.map((b) => h("tr", {}, h("th", { scope: "row" }, b.label), h("td", { className: "num" }, count(b.received)),
+    [[unit === "ngày" ? "Ngày" : unit === "tuần" ? "Tuần" : "Tháng"], ["Tiếp nhận", "num"], ["Đã giải quyết", "num"], ["Trực tuyến", "num"]],
+    list.map((b) => h("tr", {}, h("th", { scope: "row" }, b.title), h("td", { className: "num" }, count(b.received)),
       h("td", { className: "num" }, count(b.resolved)), h("td", { className: "num" }, pct(b.rate)))),
     "Không có số liệu."));
 }
@@ -278,7 +281,9 @@ function drawRanking(communes) {
       h("td", { className: "num" }, pct(c.early_or_on_time_rate)),
       h("td", { className: "num" }, pct(c.online_rate))));
   const body = $("ranking-table").tBodies[0];
+  const focused = body.contains(document.activeElement) && document.activeElement.closest("tr").dataset.unit;
   body.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6, className: "empty" }, "Không có xã nào khớp."))]));
+  if (focused) body.querySelector(`tr[data-unit="${focused}"] button`)?.focus({ preventScroll: true }); // a live update keeps the reader's place
   for (const th of $("ranking-table").tHead.rows[0].cells) {
     if (th.dataset.sort === key) th.setAttribute("aria-sort", up ? "ascending" : "descending");
     else th.removeAttribute("aria-sort");
@@ -352,7 +357,7 @@ function drawReports() {
 // --- choices --------------------------------------------------------------------------------------
 
 function remember() {
-  const query = new URLSearchParams({ from: state.from, to: state.to });
+  const query = new URLSearchParams(state.range ? { range: state.range } : { from: state.from, to: state.to });
   if (state.unit) query.set("unit", state.unit);
   if (state.field) query.set("field", state.field);
   history.replaceState(null, "", `?${query}`);
@@ -371,10 +376,16 @@ function chooseField(field) {
   refresh();
 }
 
-function setPeriod(from, to) {
-  if (!from || !to || from > to) return showError("Khoảng thời gian không hợp lệ: ngày bắt đầu phải trước ngày kết thúc.");
+function showPeriod(from, to) {
   state.from = $("from").value = from;
   state.to = $("to").value = to;
+  for (const button of document.querySelectorAll("[data-range]")) button.setAttribute("aria-pressed", String(button.dataset.range === state.range));
+}
+
+function setPeriod(range, from, to) {
+  if (!from || !to || from > to) return showError("Khoảng thời gian không hợp lệ: ngày bắt đầu phải trước ngày kết thúc.");
+  state.range = range;
+  showPeriod(from, to);
   remember();
   refresh();
 }
@@ -411,17 +422,17 @@ function follow() {
 function start() {
   const query = new URLSearchParams(location.search);
   const valid = (day) => (/^\d{4}-\d{2}-\d{2}$/.test(day || "") ? day : "");
-  const [from, to] = RANGES.year(today());
-  state.from = $("from").value = valid(query.get("from")) || from;
-  state.to = $("to").value = valid(query.get("to")) || to;
+  const [from, to] = [valid(query.get("from")), valid(query.get("to"))];
+  state.range = from && to ? null : RANGES[query.get("range")] ? query.get("range") : "year";
+  showPeriod(...(state.range ? RANGES[state.range](today()) : [from, to]));
   state.unit = query.get("unit") || "";
   state.field = query.get("field") || "";
 
   $("controls").addEventListener("submit", (event) => event.preventDefault());
-  $("from").addEventListener("change", () => setPeriod($("from").value, $("to").value));
-  $("to").addEventListener("change", () => setPeriod($("from").value, $("to").value));
+  $("from").addEventListener("change", () => setPeriod(null, $("from").value, $("to").value));
+  $("to").addEventListener("change", () => setPeriod(null, $("from").value, $("to").value));
   for (const button of document.querySelectorAll("[data-range]")) {
-    button.addEventListener("click", () => setPeriod(...RANGES[button.dataset.range](today())));
+    button.addEventListener("click", () => setPeriod(button.dataset.range, ...RANGES[button.dataset.range](today())));
   }
   $("unit").addEventListener("change", () => choose($("unit").value));
   $("detail-back").addEventListener("click", () => choose(""));
