@@ -482,8 +482,18 @@ async def create_topics(client: dict[str, str], topics: dict[str, tuple[str, int
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1) for name, partitions in topics.values()])
+        for _ in range(100):  # until every new partition has a leader (sends before that are refused)
+            described = await admin.describe_topics([name for name, _ in topics.values()])
+            if all(led(topic) for topic in described):
+                break
+            await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+def led(topic: dict[str, Any]) -> bool:
+    partitions = topic["partitions"]
+    return topic["error_code"] == 0 and bool(partitions) and all(p["leader"] >= 0 for p in partitions)
 
 
 async def delete_topics(client: dict[str, str], topics: dict[str, tuple[str, int]]) -> None:
@@ -621,10 +631,10 @@ def table(results: list[Result]) -> Table:
         "events/s",
         "µs/event",
         "CPU s",
-        "DB server CPU s",
-        "peak RSS MB",
+        "DB CPU s",
+        "peak MB",
         "dossiers",
-        "day rows",
+        "rows",
     ):
         grid.add_column(column, justify="right")
     for result in results:
@@ -653,6 +663,7 @@ def main() -> None:
     args = parser.parse_args()
     stack = Stack.named(args.stack)
     console = Console()
+    console.width = max(console.width, 120)  # the table whole, also when printed to a file
     token = secrets.token_hex(3)
     results: list[Result] = []
     for size in sorted(args.events):

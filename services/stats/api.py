@@ -30,11 +30,18 @@ KEEPALIVE_S = 15.0
 OPERATORS = ("admin",)
 
 
-def _period(start: date | None, end: date | None) -> Period:
+def _period(start: str | None, end: str | None) -> Period:
     try:
-        return Period.of(start, end)
+        return Period.of(_day(start), _day(end))
     except BadQuestion as error:
         raise HTTPException(422, str(error)) from None
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadQuestion(f"no such day: {text}") from None
 
 
 def _scope(stats: Stats, unit: str | None, **filters: str | None) -> Scope:
@@ -44,8 +51,11 @@ def _scope(stats: Stats, unit: str | None, **filters: str | None) -> Scope:
         raise HTTPException(404, str(error)) from None
 
 
-From = Annotated[date | None, Query(alias="from", description="First day (local date); default 1 January.")]
-To = Annotated[date | None, Query(alias="to", description="Last day (local date); default today.")]
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+From = Annotated[
+    str | None, Query(alias="from", pattern=DAY, description="First day, YYYY-MM-DD (local); default 1 January.")
+]
+To = Annotated[str | None, Query(alias="to", pattern=DAY, description="Last day, YYYY-MM-DD (local); default today.")]
 Unit = Annotated[str | None, Query(description="A commune's or department's code; none: the province.")]
 
 
@@ -152,7 +162,7 @@ async def dossiers(
     return {"state": state, "dossiers": [queries.dossier_row(d, stats.units) for d in found[:limit]]}
 
 
-async def _report_inputs(runtime: Any, stats: Stats, unit: str | None, start: date | None, end: date | None):
+async def _report_inputs(runtime: Any, stats: Stats, unit: str | None, start: str | None, end: str | None):
     scope, period = _scope(stats, unit), _period(start, end)
     found = await _figures(runtime, stats, scope, period)
     index = await _index(runtime, stats, scope, period)
@@ -161,7 +171,7 @@ async def _report_inputs(runtime: Any, stats: Stats, unit: str | None, start: da
     return scope, period, found, index, fields
 
 
-@router.get("/report.csv", responses=answers(404, 422))
+@router.get("/report.csv", responses={**answers(404, 422), 200: {"content": {"text/csv": {}}}})
 async def report_csv(
     runtime: RuntimeDep, stats: StatsDep, start: From = None, end: To = None, unit: Unit = None
 ) -> Response:
@@ -175,7 +185,7 @@ async def report_csv(
     )
 
 
-@router.get("/report.pdf", responses=answers(404, 422))
+@router.get("/report.pdf", responses={**answers(404, 422), 200: {"content": {"application/pdf": {}}}})
 async def report_pdf(
     runtime: RuntimeDep, stats: StatsDep, start: From = None, end: To = None, unit: Unit = None
 ) -> Response:
@@ -196,7 +206,7 @@ async def report_pdf(
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-@router.get("/live")
+@router.get("/live", include_in_schema=False)  # a stream: described in docs/stats.md
 async def live(request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Server-sent events: `changed` (with the units touched) at most once a second while events arrive."""
 

@@ -112,20 +112,23 @@ function ask() {
     ({ figures, index, ranking, trend, fields, procedures, unitFigures, unitIndex, overdue, dueSoon }));
 }
 
-let running = null;
+let running = false;
 let again = false;
 
 async function refresh() {
   if (running) { again = true; return; } // one reading at a time; the last change read after it
-  running = ask().then((answers) => {
-    shown = answers;
+  running = true;
+  try {
+    shown = await ask();
     draw();
     $("updated").textContent = `Cập nhật lúc ${clock(new Date())}`;
     showError("");
-  }, (error) => showError(`Không tải được số liệu: ${error.message}`));
-  await running;
-  running = null;
-  if (again) { again = false; refresh(); }
+  } catch (error) {
+    showError(`Không tải được số liệu: ${error.message}`);
+  } finally {
+    running = false;
+  }
+  if (again) { again = false; await refresh(); }
 }
 
 function showError(text) {
@@ -159,7 +162,7 @@ const FIGURES = [
   ["online", "Nộp trực tuyến", (f) => pct(f.rates.online_rate), (f) => `${count(f.counters.online)}/${count(f.counters.received)} hồ sơ tiếp nhận`],
   ["digitised", "Hồ sơ được số hóa", (f) => pct(f.rates.dossiers_digitised_rate), (f) => `thành phần hồ sơ: ${pct(f.rates.components_digitised_rate)}`],
   ["paid_online", "Thanh toán trực tuyến", (f) => pct(f.rates.paid_online_rate), (f) => `${count(f.counters.paid_online)}/${count(f.counters.fee_bearing - f.counters.fee_exempt)} hồ sơ phải nộp phí`],
-  ["satisfaction", "Hài lòng", (f) => pct(f.rates.satisfaction_rate), (f) => `${count(f.counters.rated)} lượt đánh giá`],
+  ["satisfaction", "Hài lòng", (f) => pct(f.rates.satisfaction_rate), (f) => `${count(f.counters.rated)} lượt đánh giá${f.rates.average_rating == null ? "" : `, bình quân ${pts(f.rates.average_rating)}/5`}`],
 ];
 
 function drawFigures(list, figures) {
@@ -213,9 +216,12 @@ function buckets(days) {
   return { list, unit };
 }
 
-function niceMax(value) {
-  const step = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 2.5, 5, 10].map((m) => m * step).find((m) => m >= value);
+// The left axis's top: four equal whole-number steps, each a round number (1, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ).
+function axisTop(value) {
+  const raw = Math.max(1, value / 4);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * power).find((m) => m >= raw && Number.isInteger(m));
+  return 4 * step;
 }
 
 function drawTrend(trend) {
@@ -230,7 +236,7 @@ function drawTrend(trend) {
   const height = width > 600 ? 300 : 240;
   const pad = { left: 40, right: 44, top: 12, bottom: 28 };
   const step = (width - pad.left - pad.right) / Math.max(1, list.length);
-  const top = niceMax(Math.max(4, ...list.map((b) => Math.max(b.received, b.resolved))));
+  const top = axisTop(Math.max(...list.map((b) => Math.max(b.received, b.resolved)), 0));
   const x = (i) => pad.left + (i + 0.5) * step;
   const y = (v, max) => pad.top + (height - pad.top - pad.bottom) * (1 - v / max);
   const barWidth = Math.max(1, Math.min(16, step * 0.38));
