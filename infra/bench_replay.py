@@ -536,6 +536,28 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def noting(checkpoint: Any, seen: list[dict[str, Any]]) -> Any:
+    """Stats' own checkpoint, noting what each one wrote, how long it took, and how far each topic was read."""
+
+    async def noted(runtime: Any, model: Any, generation: int, partial: dict, rebuild: dict, positions: dict) -> None:
+        started = time.perf_counter()
+        await checkpoint(runtime, model, generation, partial, rebuild, positions)
+        ends, read = Counter[str](), Counter[str]()
+        for topic, _, end in rebuild["ends"]:
+            ends[topic] += end
+        for partition, offset in positions.items():
+            read[partition.topic] += offset
+        seen.append(
+            {
+                "dossiers": len(partial),
+                "seconds": time.perf_counter() - started,
+                "read": {topic.split(".")[-2]: read[topic] / ends[topic] for topic in sorted(ends) if ends[topic]},
+            }
+        )
+
+    return noted
+
+
 def measure(settings: dict[str, Any], sources: list[tuple[str, int]], database_pid: int | None) -> dict[str, Any]:
     """Rebuild the figures from `sources` (run in a fresh process: its CPU time and peak memory are the replay's)."""
     return asyncio.run(_measure(StatsSettings(**settings), sources, database_pid))
@@ -546,6 +568,8 @@ async def _measure(settings: StatsSettings, sources: list[tuple[str, int]], data
     runtime = Runtime(create(settings), documents=documents)
     try:
         await replay.ensure(runtime, store.FIGURES)  # generation 1 is built, as at a first start
+        checkpoints: list[dict[str, Any]] = []
+        replay.checkpoint = noting(replay.checkpoint, checkpoints)  # this process only: times stats' own writes
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         database_cpu, cpu, started = cpu_seconds(database_pid), time.process_time(), time.perf_counter()
         await replay.run(runtime, store.FIGURES, sources=sources)
@@ -565,6 +589,7 @@ async def _measure(settings: StatsSettings, sources: list[tuple[str, int]], data
             "dossiers": await documents.db[dossiers].count_documents({}),
             "rows": await documents.db[days].count_documents({}),
             "counters": province["counters"],
+            "checkpoints": checkpoints,
         }
     finally:
         await runtime.stop()
@@ -677,6 +702,20 @@ def main() -> None:
             f"{found['peak_rss']:.0f} MB at its peak"
         )
         results.append(result)
+        checkpoints = found["checkpoints"]
+        writing = sum(c["seconds"] for c in checkpoints)
+        written = sum(c["dossiers"] for c in checkpoints)
+        console.print(
+            f"  {len(checkpoints)} checkpoint(s) wrote {written:,} dossier documents "
+            f"({written / found['dossiers']:.2f} per dossier) in {writing:.1f} s; "
+            f"reading, parsing and folding took the other {found['wall'] - writing:.1f} s"
+        )
+        for number, noted in enumerate(checkpoints, 1):
+            read = ", ".join(f"{topic} {share:.0%}" for topic, share in noted["read"].items())
+            console.print(
+                f"    checkpoint {number}: {noted['dossiers']:,} dossiers in {noted['seconds']:.1f} s "
+                f"({noted['seconds'] / noted['dossiers'] * 1e3:.2f} ms each); read so far: {read}"
+            )
     console.print(table(results))
     failed = False
     for result in results:

@@ -233,11 +233,9 @@ async def live(request: Request, runtime: RuntimeDep) -> StreamingResponse:
 
 
 @router.get("/rebuild")
-async def rebuild_progress(runtime: RuntimeDep) -> dict[str, Any]:
+async def rebuild_progress(runtime: RuntimeDep, stats: StatsDep) -> dict[str, Any]:
     """Each read model: the generation served and the progress of its rebuild, if one runs."""
-    return {
-        "models": [replay.progress(await store.control(runtime.documents, m)) for m in store.READ_MODELS],
-    }
+    return {"models": [replay.progress(await store.control(runtime.documents, m)) for m in stats.models]}
 
 
 @router.post("/rebuild", status_code=202, responses=answers(401, 403, 404, 503))
@@ -247,7 +245,7 @@ async def rebuild(request: Request, runtime: RuntimeDep, stats: StatsDep, model:
     record = await runtime.documents.get(store.OFFICIALS, who)
     if record is None or not record.get("active") or not set(record.get("roles", [])) & set(OPERATORS):
         raise HTTPException(403, "only the province's administrators start a rebuild")
-    wanted = next((m for m in store.READ_MODELS if m.name == model), None)
+    wanted = next((m for m in stats.models if m.name == model), None)
     if wanted is None:
         raise HTTPException(404, f"no read model {model!r}")
     return replay.progress(await replay.request(runtime, wanted))

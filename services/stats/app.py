@@ -9,6 +9,8 @@ dashboard (api.py, pages.py).
 
 from __future__ import annotations
 
+import functools
+
 from motcua_contracts import Event, OfficialUpdated
 
 from services.runtime import Service, Tx
@@ -21,7 +23,7 @@ from .settings import StatsSettings
 
 
 async def on_event(event: Event, tx: Tx, stats: Stats) -> None:
-    for model in store.READ_MODELS:
+    for model in stats.models:
         if isinstance(event, model.events):
             for generation in store.generations(await store.control(tx, model)):
                 await model.project(tx, generation, [event])
@@ -34,13 +36,16 @@ async def on_official(event: OfficialUpdated, tx: Tx, stats: Stats) -> None:
     )
 
 
-def create(settings: StatsSettings | None = None) -> Service[Stats]:
-    handlers = {event: on_event for model in store.READ_MODELS for event in model.events}
+def create(
+    settings: StatsSettings | None = None, models: tuple[store.ReadModel, ...] = store.READ_MODELS
+) -> Service[Stats]:
+    """The stats service; `models` are the read models it keeps (a new one is filled from history at start)."""
+    handlers = {event: on_event for model in models for event in model.events}
     return Service(
         "stats",
         settings or StatsSettings(),
         handlers={**handlers, OfficialUpdated: on_official},
         routers=[router, pages],
-        context=context.start,
+        context=functools.partial(context.start, models=models),
         background=[replay.rebuilder, snapshots.publish],
     )

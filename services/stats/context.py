@@ -20,16 +20,18 @@ class Stats:
     units: Units
     index: index.Index
     verifier: TokenVerifier
+    models: tuple[store.ReadModel, ...]  # the read models this version of stats keeps
 
 
-async def start(runtime: Runtime[Any]) -> Stats:
+async def start(runtime: Runtime[Any], models: tuple[store.ReadModel, ...] = store.READ_MODELS) -> Stats:
     settings = cast(StatsSettings, runtime.settings)
     definition = index.load(Path(settings.index_file)) if settings.index_file else index.load()
-    for model in store.READ_MODELS:
+    for model in models:
         await replay.ensure(runtime, model)
     await runtime.documents.index(store.CHANGES, [("at", 1)])
     return Stats(
         load_units(settings.units_file),
         definition,
         TokenVerifier(str(settings.oidc_issuer), settings.oidc_audience),
+        models,
     )

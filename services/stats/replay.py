@@ -11,6 +11,7 @@ old one dropped. Other read models, and the served generation, go on meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -21,10 +22,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from motcua_contracts import EVENT_TYPES, Envelope, Event
 from pydantic import ValidationError
 
-from services.runtime import Runtime, Tx, utcnow
+from services.runtime import Duplicate, Runtime, Tx, utcnow
 from services.runtime.service import kafka_client
 
-from .store import MODELS, READ_MODELS, REPLICA, ReadModel, control
+from .store import MODELS, REPLICA, ReadModel, control
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -40,46 +41,43 @@ def topics(model: ReadModel) -> list[tuple[str, int]]:
 
 
 async def ensure(runtime: Runtime[Any], model: ReadModel) -> dict[str, Any]:
-    """The model's control document; a model never seen before, or whose version changed, is
-    (re)built from history (the first one from generation 1, served while it fills)."""
-
-    async def work(tx: Tx) -> dict[str, Any]:
-        document = await control(tx, model)
-        if document is None:
-            document = {"_id": model.name, "live": 1, "version": model.version, "building": 1, "rebuild": None}
-            tx.save(MODELS, document)
-        elif document.get("version") != model.version and not document.get("building"):
-            document = _requested(document, model)
-            tx.save(MODELS, document)
-        return document
-
-    document = await runtime.transact(work)
+    """The model's control document; a model never seen before is filled from history into
+    generation 1 (served while it fills), one whose version changed is rebuilt beside it."""
+    document = await control(runtime.documents, model)
+    if document is None:
+        fresh = {"_id": model.name, "live": 1, "version": model.version, "building": 1, "rebuild": None}
+        with contextlib.suppress(Duplicate):  # another replica was first
+            await runtime.documents.insert(MODELS, [fresh])
+    elif document.get("version") != model.version:
+        await request(runtime, model)
+    document = await control(runtime.documents, model)
+    assert document is not None
     for generation in (document["live"], document.get("building")):
         if generation:
             await model.prepare(runtime.documents, generation)
     return document
 
 
-def _requested(document: dict[str, Any], model: ReadModel) -> dict[str, Any]:
-    return document | {"building": document["live"] + 1, "building_version": model.version, "rebuild": None}
-
-
 async def request(runtime: Runtime[Any], model: ReadModel) -> dict[str, Any]:
     """Start rebuilding `model` into a fresh generation (or return the rebuild under way)."""
+    document = await control(runtime.documents, model)
+    assert document is not None, "ensure() runs at start"
+    if document.get("building"):
+        return document
+    opening = document["live"] + 1
+    for collection in model.collections(opening):
+        await runtime.documents.drop(collection)  # leftovers of an abandoned attempt, if any
+    await model.prepare(runtime.documents, opening)
 
     async def work(tx: Tx) -> dict[str, Any]:
-        document = await control(tx, model)
-        assert document is not None, "ensure() runs at start"
-        if not document.get("building"):
-            document = _requested(document, model)
-            tx.save(MODELS, document)
-        return document
+        current = await control(tx, model)
+        assert current is not None
+        if not current.get("building"):
+            current = current | {"building": opening, "building_version": model.version, "rebuild": None}
+            tx.save(MODELS, current)
+        return current
 
-    document = await runtime.transact(work)
-    for collection in model.collections(document["building"]):
-        await runtime.documents.drop(collection)  # leftovers of an abandoned attempt, if any
-    await model.prepare(runtime.documents, document["building"])
-    return document
+    return await runtime.transact(work)
 
 
 def progress(document: dict[str, Any] | None) -> dict[str, Any]:
@@ -105,9 +103,8 @@ def progress(document: dict[str, Any] | None) -> dict[str, Any]:
 
 async def rebuilder(runtime: Runtime[Any]) -> None:
     """Background job: take on any requested rebuild whose lease is free, one at a time."""
-    settings = runtime.settings
     while True:
-        for model in READ_MODELS:
+        for model in runtime.context.models:
             try:
                 if await _claim(runtime, model):
                     await run(runtime, model)
@@ -115,7 +112,7 @@ async def rebuilder(runtime: Runtime[Any]) -> None:
                 raise
             except Exception:
                 log.exception("rebuild of %s failed; it will be taken up again", model.name)
-        await asyncio.sleep(getattr(settings, "rebuild_poll_s", 2.0))
+        await asyncio.sleep(runtime.settings.rebuild_poll_s)
 
 
 async def _claim(runtime: Runtime[Any], model: ReadModel) -> bool:
@@ -136,65 +133,142 @@ async def _claim(runtime: Runtime[Any], model: ReadModel) -> bool:
 async def run(runtime: Runtime[Any], model: ReadModel, sources: list[tuple[str, int]] | None = None) -> None:
     """Fill the generation being built from the topics' history (`sources`: other topics and
     their partition counts, for a benchmark), then serve it."""
-    document = await runtime.documents.get(MODELS, model.name)
-    assert document is not None
-    generation, rebuild = document["building"], document.get("rebuild") or {}
-    wanted = {event.TYPE for event in model.events}
     consumer = AIOKafkaConsumer(**kafka_client(runtime.settings, runtime.name), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for topic, count in sources or topics(model) for p in range(count)]
         consumer.assign(partitions)
         starts = await consumer.beginning_offsets(partitions)
-        ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
-        if rebuild.get("ends"):  # resuming: the same end positions as when it began
-            ends = {TopicPartition(t, p): end for t, p, end in rebuild["ends"]}
-        positions = {TopicPartition(t, p): offset for t, p, offset in rebuild.get("positions", [])}
+        replay = await Replay.resume(runtime, model, starts, await consumer.end_offsets(partitions))
         for tp in partitions:
-            consumer.seek(tp, max(positions.get(tp, starts[tp]), starts[tp]))
-        total = sum(ends[tp] - starts[tp] for tp in partitions)
-        done = sum(max(positions.get(tp, starts[tp]), starts[tp]) - starts[tp] for tp in partitions)
-        rebuild |= {
-            "total": total,
-            "ends": [[tp.topic, tp.partition, ends[tp]] for tp in partitions],
-            "started_at": rebuild.get("started_at") or utcnow(),
-        }
-        began, began_done, reported = time.monotonic(), done, 0.0
-        partial: dict[str, Any] = {}  # what the records read since the last checkpoint add
-        pending = 0
-        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
-        log.info("rebuilding %s into generation %d: %d events", model.name, generation, total - done)
+            consumer.seek(tp, replay.positions[tp])
+        remaining = {tp for tp in partitions if replay.positions[tp] < replay.ends[tp]}
+        log.info("rebuilding %s into generation %d: %d events", model.name, replay.generation, replay.left())
         while remaining:
             fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=BATCH)
-            records = [r for tp, batch in fetched.items() for r in batch if r.offset < ends[tp]]
             for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
+                if await consumer.position(tp) >= replay.ends[tp]:
                     remaining.discard(tp)
-            model.fold(partial, parse(records, wanted))
-            for record in records:
-                tp = TopicPartition(record.topic, record.partition)
-                positions[tp] = max(positions.get(tp, 0), record.offset + 1)
-            done, pending = done + len(records), pending + len(records)
-            elapsed = time.monotonic() - began
-            rebuild |= {
-                "done": done,
-                "events_per_s": round((done - began_done) / elapsed) if elapsed > 0 else None,
-                "owner": REPLICA,
-                "lease_until": utcnow() + LEASE,
-            }
-            if pending >= CHECKPOINT or not remaining:
-                await checkpoint(runtime, model, generation, partial, rebuild, positions)
-                partial, pending = {}, 0
-            elif time.monotonic() - reported >= PROGRESS_EVERY_S:
-                await runtime.transact(lambda tx, state=dict(rebuild): _progress(tx, model, generation, state))
-                reported = time.monotonic()
-        await runtime.transact(lambda tx: _finish(tx, model, generation, rebuild))
+            await replay.add([r for batch in fetched.values() for r in batch], last=not remaining)
     finally:
         await consumer.stop()
-    for collection in model.collections(document["live"]):
-        if document["live"] != generation:
-            await runtime.documents.drop(collection)
-    log.info("read model %s rebuilt: generation %d is served", model.name, generation)
+    await replay.finish()
+
+
+class Replay:
+    """One rebuild's work: records in, folded in memory, written at checkpoints with the
+    positions they reach; `finish()` serves the new generation."""
+
+    def __init__(
+        self,
+        runtime: Runtime[Any],
+        model: ReadModel,
+        document: dict[str, Any],
+        starts: dict[TopicPartition, int],
+        ends: dict[TopicPartition, int],
+    ) -> None:
+        self.runtime, self.model, self.document = runtime, model, document
+        self.generation: int = document["building"]
+        rebuild = document.get("rebuild") or {}
+        if rebuild.get("ends"):  # resuming: the same end positions as when it began
+            ends = {TopicPartition(t, p): end for t, p, end in rebuild["ends"]}
+        reached = {TopicPartition(t, p): offset for t, p, offset in rebuild.get("positions", [])}
+        self.ends = ends
+        self.positions = {tp: max(reached.get(tp, start), start) for tp, start in starts.items()}
+        total = sum(ends[tp] - start for tp, start in starts.items())
+        self.done = sum(self.positions[tp] - start for tp, start in starts.items())
+        self.state = rebuild | {
+            "total": total,
+            "done": self.done,
+            "ends": [[tp.topic, tp.partition, end] for tp, end in ends.items()],
+            "started_at": rebuild.get("started_at") or utcnow(),
+        }
+        self.wanted = {event.TYPE for event in model.events}
+        self.partial: dict[str, Any] = {}  # what the records since the last checkpoint add
+        self.pending = 0
+        self.began, self.began_done, self.reported = time.monotonic(), self.done, 0.0
+
+    @classmethod
+    async def resume(
+        cls,
+        runtime: Runtime[Any],
+        model: ReadModel,
+        starts: dict[TopicPartition, int],
+        ends: dict[TopicPartition, int],
+    ) -> Replay:
+        document = await control(runtime.documents, model)
+        assert document is not None and document.get("building"), f"no rebuild of {model.name} was requested"
+        return cls(runtime, model, document, starts, ends)
+
+    def left(self) -> int:
+        return self.state["total"] - self.done
+
+    async def add(self, records: Sequence[ConsumerRecord], last: bool = False) -> None:
+        """Fold `records` (those before the end positions); write a checkpoint when enough have
+        been folded, or when these are the `last`."""
+        records = [r for r in records if r.offset < self.ends[TopicPartition(r.topic, r.partition)]]
+        self.model.fold(self.partial, parse(records, self.wanted))
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            self.positions[tp] = max(self.positions[tp], record.offset + 1)
+        self.done, self.pending = self.done + len(records), self.pending + len(records)
+        elapsed = time.monotonic() - self.began
+        self.state |= {
+            "done": self.done,
+            "events_per_s": round((self.done - self.began_done) / elapsed) if elapsed > 0 else None,
+            "owner": REPLICA,
+            "lease_until": utcnow() + LEASE,
+        }
+        if self.pending >= CHECKPOINT or last:
+            await self.checkpoint()
+        elif time.monotonic() - self.reported >= PROGRESS_EVERY_S:
+            await self.runtime.transact(lambda tx, state=dict(self.state): self._progress(tx, state))
+            self.reported = time.monotonic()
+
+    async def checkpoint(self) -> None:
+        """Write what the folded records add, a chunk of keys per transaction, then the positions
+        they reach: a crash in between repeats some chunks, which changes nothing (facts join)."""
+        keys = list(self.partial)
+        for start in range(0, len(keys), CHUNK):
+            chunk = {key: self.partial[key] for key in keys[start : start + CHUNK]}
+            await self.runtime.transact(lambda tx, chunk=chunk: self._absorb(tx, chunk))
+        self.state["positions"] = [[tp.topic, tp.partition, offset] for tp, offset in self.positions.items()]
+        await self.runtime.transact(lambda tx, state=dict(self.state): self._progress(tx, state))
+        self.partial, self.pending = {}, 0
+
+    async def finish(self) -> None:
+        """Serve the new generation and drop the one it replaces."""
+        await self.checkpoint()
+        state = self.state | {"done": self.state["total"], "owner": None, "lease_until": None}
+
+        async def serve(tx: Tx) -> None:
+            document = await self._current(tx)
+            version = document.get("building_version") or document.get("version")
+            tx.save(
+                MODELS,
+                document
+                | {"live": self.generation, "version": version, "building": None, "rebuild": state}
+                | {"finished_at": utcnow()},
+            )
+
+        await self.runtime.transact(serve)
+        if self.document["live"] != self.generation:
+            for collection in self.model.collections(self.document["live"]):
+                await self.runtime.documents.drop(collection)
+        log.info("read model %s rebuilt: generation %d is served", self.model.name, self.generation)
+
+    async def _current(self, tx: Tx) -> dict[str, Any]:
+        document = await control(tx, self.model)
+        if document is None or document.get("building") != self.generation:
+            raise RuntimeError(f"the rebuild of {self.model.name} into generation {self.generation} was superseded")
+        return document
+
+    async def _absorb(self, tx: Tx, chunk: dict[str, Any]) -> None:
+        await self._current(tx)
+        await self.model.absorb(tx, self.generation, chunk)
+
+    async def _progress(self, tx: Tx, state: dict[str, Any]) -> None:
+        tx.save(MODELS, await self._current(tx) | {"rebuild": state})
 
 
 def parse(records: Sequence[ConsumerRecord], wanted: set[str]) -> list[Event]:
@@ -209,50 +283,3 @@ def parse(records: Sequence[ConsumerRecord], wanted: set[str]) -> list[Event]:
         except (ValidationError, ValueError):
             continue
     return events
-
-
-async def checkpoint(
-    runtime: Runtime[Any],
-    model: ReadModel,
-    generation: int,
-    partial: dict[str, Any],
-    rebuild: dict[str, Any],
-    positions: dict[TopicPartition, int],
-) -> None:
-    """Write what the folded records add, a chunk of keys per transaction, then the positions
-    they reach: a crash in between repeats some chunks, which changes nothing (facts join)."""
-    keys = list(partial)
-    for start in range(0, len(keys), CHUNK):
-        chunk = {key: partial[key] for key in keys[start : start + CHUNK]}
-        await runtime.transact(lambda tx, chunk=chunk: _absorb(tx, model, generation, chunk))
-    state = rebuild | {"positions": [[tp.topic, tp.partition, offset] for tp, offset in positions.items()]}
-    rebuild["positions"] = state["positions"]
-    await runtime.transact(lambda tx: _progress(tx, model, generation, state))
-
-
-async def _current(tx: Tx, model: ReadModel, generation: int) -> dict[str, Any]:
-    document = await control(tx, model)
-    if document is None or document.get("building") != generation:
-        raise RuntimeError(f"the rebuild of {model.name} into generation {generation} was superseded")
-    return document
-
-
-async def _absorb(tx: Tx, model: ReadModel, generation: int, chunk: dict[str, Any]) -> None:
-    await _current(tx, model, generation)
-    await model.absorb(tx, generation, chunk)
-
-
-async def _progress(tx: Tx, model: ReadModel, generation: int, rebuild: dict[str, Any]) -> None:
-    tx.save(MODELS, await _current(tx, model, generation) | {"rebuild": rebuild})
-
-
-async def _finish(tx: Tx, model: ReadModel, generation: int, rebuild: dict[str, Any]) -> None:
-    document = await control(tx, model)
-    assert document is not None
-    version = document.get("building_version") or document.get("version")
-    rebuild = rebuild | {"done": rebuild.get("total", 0), "owner": None, "lease_until": None}
-    tx.save(
-        MODELS,
-        document
-        | {"live": generation, "version": version, "building": None, "rebuild": rebuild, "finished_at": utcnow()},
-    )
