@@ -536,26 +536,24 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def noting(checkpoint: Any, seen: list[dict[str, Any]]) -> Any:
-    """Stats' own checkpoint, noting what each one wrote, how long it took, and how far each topic was read."""
+def noting(seen: list[dict[str, Any]]) -> None:
+    """Have stats' own checkpoints note what each wrote, how long it took and how far each
+    topic had been read (in the replaying process only)."""
+    checkpoint = replay.Replay.checkpoint
 
-    async def noted(runtime: Any, model: Any, generation: int, partial: dict, rebuild: dict, positions: dict) -> None:
-        started = time.perf_counter()
-        await checkpoint(runtime, model, generation, partial, rebuild, positions)
+    async def noted(self: replay.Replay) -> None:
+        dossiers, started = len(self.partial), time.perf_counter()
+        await checkpoint(self)
         ends, read = Counter[str](), Counter[str]()
-        for topic, _, end in rebuild["ends"]:
-            ends[topic] += end
-        for partition, offset in positions.items():
-            read[partition.topic] += offset
-        seen.append(
-            {
-                "dossiers": len(partial),
-                "seconds": time.perf_counter() - started,
-                "read": {topic.split(".")[-2]: read[topic] / ends[topic] for topic in sorted(ends) if ends[topic]},
-            }
-        )
+        for partition, end in self.ends.items():
+            ends[partition.topic] += end
+            read[partition.topic] += self.positions[partition]
+        if dossiers:
+            seconds = time.perf_counter() - started
+            shares = {topic.split(".")[-2]: read[topic] / ends[topic] for topic in sorted(ends) if ends[topic]}
+            seen.append({"dossiers": dossiers, "seconds": seconds, "read": shares})
 
-    return noted
+    replay.Replay.checkpoint = noted  # type: ignore[method-assign]
 
 
 def measure(settings: dict[str, Any], sources: list[tuple[str, int]], database_pid: int | None) -> dict[str, Any]:
@@ -569,7 +567,7 @@ async def _measure(settings: StatsSettings, sources: list[tuple[str, int]], data
     try:
         await replay.ensure(runtime, store.FIGURES)  # generation 1 is built, as at a first start
         checkpoints: list[dict[str, Any]] = []
-        replay.checkpoint = noting(replay.checkpoint, checkpoints)  # this process only: times stats' own writes
+        noting(checkpoints)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         database_cpu, cpu, started = cpu_seconds(database_pid), time.process_time(), time.perf_counter()
         await replay.run(runtime, store.FIGURES, sources=sources)

@@ -159,32 +159,36 @@ def scored(index: Index, sums: Mapping[str, int]) -> dict[str, Any]:
     return index.score(sums, f.rates(sums))
 
 
+def active(sums: Mapping[str, int]) -> bool:
+    """A unit had something to be judged on in the period: a dossier received or closed, or a complaint."""
+    return any(sums[name] for name in ("received", "resolved", "withdrawn", "complaints"))
+
+
 async def ranking(reader: Reader, generation: int, units: Units, index: Index, period: Period) -> list[dict]:
-    """Every commune's index for the period, ranked (communes without dossiers too)."""
+    """Every commune's index for the period, best first; communes with no dossier in the period
+    are listed after the ranked ones, unranked (an index of nothing would give them full marks)."""
     grouped = by_unit(await rows(reader, generation, {}, period, since=True))
-    results = {}
-    for code in units.communes:
-        sums = f.total(grouped.get(code, []))
-        results[code] = (sums, scored(index, sums))
-    places = rank({code: result["score"] for code, (_, result) in results.items()})
+    sums = {code: f.total(grouped.get(code, [])) for code in units.communes}
+    results = {code: scored(index, sums[code]) for code in units.communes if active(sums[code])}
+    places = rank({code: result["score"] for code, result in results.items()})
     table = []
-    for code, (sums, result) in results.items():
-        rates = f.rates(sums)
+    for code, unit in units.communes.items():
+        result, rates = results.get(code), f.rates(sums[code])
         table.append(
             {
                 "unit": code,
-                "name": units.communes[code].name,
-                "score": result["score"],
-                "groups": {group["id"]: group["score"] for group in result["groups"]},
-                "rank": places[code][0],
-                "of": places[code][1],
-                "received": sums["received"],
-                "resolved": sums["resolved"],
+                "name": unit.name,
+                "score": result["score"] if result else None,
+                "groups": {group["id"]: group["score"] for group in result["groups"]} if result else {},
+                "rank": places[code][0] if result else None,
+                "of": len(places),
+                "received": sums[code]["received"],
+                "resolved": sums[code]["resolved"],
                 "early_or_on_time_rate": rates["early_or_on_time_rate"],
                 "online_rate": rates["online_rate"],
             }
         )
-    return sorted(table, key=lambda row: (row["rank"], row["unit"]))
+    return sorted(table, key=lambda row: (row["rank"] is None, row["rank"] or 0, row["unit"]))
 
 
 async def trend(reader: Reader, generation: int, scope: Scope, period: Period) -> list[dict[str, Any]]:
@@ -230,7 +234,7 @@ async def breakdown(
     table = []
     for value, group in grouped.items():
         sums = f.total(group)
-        name = value
+        name = group[0].get("procedure_name", value) if by == "procedure" else value
         if by == "commune":
             unit = units.get(value)
             name = unit.name if unit else value

@@ -81,6 +81,7 @@ class Figures:
         dossiers, days = self.collections(generation)
         await tx.prefetch(dossiers, list(partial))
         changes: dossier_facts.Rows = {}
+        names: dict[str, str] = {}  # procedure code → name, for the rows made here
         for code, learnt in partial.items():
             document = await tx.load(dossiers, code) or {"_id": code, "facts": {}}
             before = dossier_facts.contributions(document["facts"])
@@ -88,11 +89,14 @@ class Figures:
             change = dossier_facts.difference(before, dossier_facts.contributions(document["facts"]))
             for key, counts in change.items():
                 changes.setdefault(key, Counter()).update(counts)
+            if received := document["facts"].get("received"):
+                names[received["procedure"]] = received["procedure_name"]
             tx.save(dossiers, document | listing(document["facts"]))
         rows = {row_id(key): key for key, counts in changes.items() if any(counts.values())}
         await tx.prefetch(days, list(rows))
         for _id, key in rows.items():
             row = await tx.load(days, _id) or dict(zip(ROW_FIELDS, key, strict=True), _id=_id)
+            row.setdefault("procedure_name", names.get(row["procedure"], row["procedure"]))
             for name, value in changes[key].items():
                 row[name] = row.get(name, 0) + value
             tx.save(days, row)

@@ -275,14 +275,14 @@ const plain = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").re
 
 function drawRanking(communes) {
   const { key, up } = state.sort;
-  const value = (c) => (key === "name" ? c.name : c[key] ?? -1);
+  const value = (c) => (key === "name" ? c.name : key === "rank" ? c.rank ?? 1e9 : c[key] ?? -1);
   const order = (a, b) => (key === "name" ? a.name.localeCompare(b.name, "vi") : value(a) - value(b)) * (up ? 1 : -1) || a.rank - b.rank;
   const wanted = plain(state.filter);
   const rows = communes.filter((c) => plain(c.name).includes(wanted)).sort(order).map((c) =>
     h("tr", { "data-unit": c.unit, className: c.unit === state.unit ? "selected" : null, "aria-current": c.unit === state.unit ? "true" : null },
-      h("td", { className: "rank" }, `${c.rank}/${c.of}`),
+      h("td", { className: "rank" }, c.rank ? `${c.rank}/${c.of}` : "Chưa xếp hạng"),
       h("th", { scope: "row" }, h("button", { type: "button", className: "link", onclick: () => choose(c.unit) }, c.name)),
-      h("td", { className: "score" }, h("div", {}, h("strong", {}, pts(c.score)), bar(c.score / 100, `${pts(c.score)} trên 100 điểm`))),
+      h("td", { className: "score" }, c.score === null ? "–" : h("div", {}, h("strong", {}, pts(c.score)), bar(c.score / 100, `${pts(c.score)} trên 100 điểm`))),
       h("td", { className: "num" }, count(c.received)),
       h("td", { className: "num" }, pct(c.early_or_on_time_rate)),
       h("td", { className: "num" }, pct(c.online_rate))));
