@@ -84,9 +84,13 @@ class Scope:
         }
 
 
-async def rows(reader: Reader, generation: int, where: Mapping[str, Any], period: Period | None, since: bool) -> list:
-    """Day rows matching `where` within `period` (or, with `since` false, up to its end)."""
-    _, days = FIGURES.collections(generation)
+async def rows(
+    reader: Reader, generation: int, where: Mapping[str, Any], period: Period | None, since: bool, fine: bool = False
+) -> list:
+    """Day rows matching `where` within `period` (or, with `since` false, up to its end): the
+    per-unit rows when `where` asks of units only and no `fine` split is wanted, else the finer ones."""
+    _, days, units = FIGURES.collections(generation)
+    collection = units if set(where) <= {"unit"} and not fine else days
     query: dict[str, Any] = dict(where)
     if period is not None:
         query["day"] = (
@@ -94,7 +98,7 @@ async def rows(reader: Reader, generation: int, where: Mapping[str, Any], period
             if since
             else {"$lte": period.end.isoformat()}
         )
-    return await reader.find(days, query)
+    return await reader.find(collection, query)
 
 
 async def figures(reader: Reader, generation: int, scope: Scope, period: Period) -> dict[str, Any]:
@@ -122,7 +126,7 @@ async def open_dossiers(
     reader: Reader, generation: int, scope: Scope, soon: timedelta = timedelta(days=1)
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The scope's open dossiers past their appointment time, and those due within `soon`."""
-    dossiers, _ = FIGURES.collections(generation)
+    dossiers = FIGURES.collections(generation)[0]
     now = utcnow()
     where: dict[str, Any] = {"open": True, "due_at": {"$lt": instant(now + soon)}}
     if scope.unit:
@@ -226,7 +230,7 @@ async def breakdown(
 ) -> list[dict[str, Any]]:
     if by not in BREAKDOWNS:
         raise BadQuestion(f"breakdown by one of {', '.join(BREAKDOWNS)}")
-    found = await rows(reader, generation, scope.where(), period, since=True)
+    found = await rows(reader, generation, scope.where(), period, since=True, fine=by != "commune")
     key = "unit" if by == "commune" else by
     grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in found:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -51,19 +51,21 @@ class ReadModel(Protocol):
 @dataclass(frozen=True)
 class Figures:
     """Each dossier's facts (`dossiers.N`) and the day rows they add up to (`days.N`): one row per
-    (day, unit, field, procedure, channel) with the counters of figures.py."""
+    (day, unit, field, procedure, channel) with the counters of figures.py; and the same summed
+    per (day, unit) (`units.N`), which the questions about whole units read."""
 
     name: str = "figures"
-    version: int = 1
+    version: int = 2  # 2: rows per (day, unit) besides the finer ones
     events: tuple[type[Event], ...] = dossier_facts.EVENTS
 
-    def collections(self, generation: int) -> tuple[str, str]:
-        return f"dossiers.{generation}", f"days.{generation}"
+    def collections(self, generation: int) -> tuple[str, str, str]:
+        return f"dossiers.{generation}", f"days.{generation}", f"units.{generation}"
 
     async def prepare(self, documents: Documents, generation: int) -> None:
-        dossiers, days = self.collections(generation)
-        await documents.index(days, [("unit", 1), ("day", 1)])
-        await documents.index(days, [("day", 1)])
+        dossiers, days, units = self.collections(generation)
+        for rows in (days, units):
+            await documents.index(rows, [("unit", 1), ("day", 1)])
+            await documents.index(rows, [("day", 1)])
         await documents.index(dossiers, [("open", 1), ("due_at", 1)])
 
     def fold(self, partial: dict[str, dossier_facts.Facts], events: Sequence[Event]) -> None:
@@ -78,7 +80,7 @@ class Figures:
 
     async def absorb(self, tx: Tx, generation: int, partial: dict[str, dossier_facts.Facts]) -> None:
         """Join facts learnt elsewhere into the stored ones; the day rows move by the difference."""
-        dossiers, days = self.collections(generation)
+        dossiers, days, units = self.collections(generation)
         await tx.prefetch(dossiers, list(partial))
         changes: dossier_facts.Rows = {}
         names: dict[str, str] = {}  # procedure code → name, for the rows made here
@@ -92,14 +94,26 @@ class Figures:
             if received := document["facts"].get("received"):
                 names[received["procedure"]] = received["procedure_name"]
             tx.save(dossiers, document | listing(document["facts"]))
-        rows = {row_id(key): key for key, counts in changes.items() if any(counts.values())}
-        await tx.prefetch(days, list(rows))
-        for _id, key in rows.items():
-            row = await tx.load(days, _id) or dict(zip(ROW_FIELDS, key, strict=True), _id=_id)
-            row.setdefault("procedure_name", names.get(row["procedure"], row["procedure"]))
-            for name, value in changes[key].items():
-                row[name] = row.get(name, 0) + value
-            tx.save(days, row)
+        per_unit: dict[tuple[str, str], Counter[str]] = {}
+        for key, counts in changes.items():
+            per_unit.setdefault(key[:2], Counter()).update(counts)
+        await _add(tx, days, changes, lambda row: row.setdefault("procedure_name", names.get(row["procedure"])))
+        await _add(tx, units, per_unit)
+
+
+async def _add(tx: Tx, collection: str, changes: Mapping[tuple[str, ...], Counter[str]], new: Any = None) -> None:
+    """Add `changes` to the rows of `collection` keyed by (day, unit, …), making missing rows."""
+    rows = {row_id(key): key for key, counts in changes.items() if any(counts.values())}
+    await tx.prefetch(collection, list(rows))
+    for _id, key in rows.items():
+        row = await tx.load(collection, _id)
+        if row is None:
+            row = dict(zip(ROW_FIELDS, key, strict=False), _id=_id)
+            if new is not None:
+                new(row)
+        for name, value in changes[key].items():
+            row[name] = row.get(name, 0) + value
+        tx.save(collection, row)
 
 
 ROW_FIELDS = ("day", "unit", "field", "procedure", "channel")
@@ -107,7 +121,7 @@ FIGURES = Figures()
 READ_MODELS: tuple[ReadModel, ...] = (FIGURES,)
 
 
-def row_id(key: dossier_facts.RowKey) -> str:
+def row_id(key: tuple[str, ...]) -> str:
     return "|".join(key)
 
 
