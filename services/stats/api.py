@@ -207,25 +207,15 @@ async def report_pdf(
 
 
 @router.get("/live", include_in_schema=False)  # a stream: described in docs/stats.md
-async def live(request: Request, runtime: RuntimeDep) -> StreamingResponse:
+async def live(request: Request, stats: StatsDep) -> StreamingResponse:
     """Server-sent events: `changed` (with the units touched) at most once a second while events arrive."""
 
     async def stream() -> AsyncIterator[str]:
-        last, quiet = utcnow(), 0.0
         yield "retry: 3000\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(1.0)
-            found = await runtime.documents.find(store.CHANGES, {"at": {"$gt": last}})
-            if found:
-                units = sorted(store.changed_units(found, last))
-                last = max(change["at"] for change in found)
-                yield f"event: changed\ndata: {json.dumps({'as_of': last.isoformat(), 'units': units})}\n\n"
-                quiet = 0.0
-            else:
-                quiet += 1.0
-                if quiet >= KEEPALIVE_S:
-                    yield ": keepalive\n\n"
-                    quiet = 0.0
+        async for change in stats.changes.follow(KEEPALIVE_S):
+            if await request.is_disconnected():
+                return
+            yield ": keepalive\n\n" if change is None else f"event: changed\ndata: {json.dumps(change)}\n\n"
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

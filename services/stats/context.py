@@ -12,6 +12,7 @@ from services.runtime.auth import TokenVerifier
 from services.runtime.units import Units, load_units
 
 from . import index, replay, store
+from .live import Changes
 from .settings import StatsSettings
 
 
@@ -21,6 +22,7 @@ class Stats:
     index: index.Index
     verifier: TokenVerifier
     models: tuple[store.ReadModel, ...]  # the read models this version of stats keeps
+    changes: Changes  # what the live pages follow
 
 
 async def start(runtime: Runtime[Any], models: tuple[store.ReadModel, ...] = store.READ_MODELS) -> Stats:
@@ -34,4 +36,5 @@ async def start(runtime: Runtime[Any], models: tuple[store.ReadModel, ...] = sto
         definition,
         TokenVerifier(str(settings.oidc_issuer), settings.oidc_audience),
         models,
+        Changes(runtime.documents),
     )

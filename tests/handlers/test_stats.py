@@ -347,3 +347,19 @@ def test_a_snapshot_published_before_the_period_figures_still_parses() -> None:
         }
     )
     assert (older.fee_bearing, older.index_score, older.rates) == (0, None, {})
+
+
+async def test_open_pages_hear_of_each_change_through_one_shared_look() -> None:
+    async with running() as stats:
+        changes = stats.context.changes
+        first, second = changes.follow(keepalive_s=30), changes.follow(keepalive_s=30)
+        heard = asyncio.gather(anext(first), anext(second))
+        await asyncio.sleep(0.1)  # both follow before the dossier comes
+        await stats.deliver(received("H40.105-261124-0001"), commune="H40.105")
+        one, two = await asyncio.wait_for(heard, 10)
+        third = changes.follow(keepalive_s=0.2)
+        quiet = await anext(third)
+        for follower in (first, second, third):
+            await follower.aclose()
+    assert one == two and one is not None and one["units"] == ["H40.105"]
+    assert quiet is None  # nothing new: a keep-alive
