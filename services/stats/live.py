@@ -35,7 +35,9 @@ class Changes:
             while True:
                 async with self.changed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.changed.wait_for(lambda seen=seen: self.latest[0] > seen), keepalive_s)
+                        await asyncio.wait_for(
+                            self.changed.wait_for(lambda seen=seen: self.latest[0] > seen), keepalive_s
+                        )
                 if self.latest[0] > seen:
                     seen, units = self.latest
                     yield {"as_of": seen.isoformat(), "units": units}
