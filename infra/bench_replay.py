@@ -32,6 +32,7 @@ import os
 import random
 import resource
 import secrets
+import signal
 import sys
 import time
 from collections import Counter
@@ -552,6 +553,12 @@ def noting(seen: list[dict[str, Any]]) -> None:
             seconds = time.perf_counter() - started
             shares = {topic.split(".")[-2]: read[topic] / ends[topic] for topic in sorted(ends) if ends[topic]}
             seen.append({"dossiers": dossiers, "seconds": seconds, "read": shares})
+            read = ", ".join(f"{topic} {share:.0%}" for topic, share in shares.items())
+            print(
+                f"    checkpoint {len(seen)}: {dossiers:,} dossiers in {seconds:.1f} s "
+                f"({seconds / dossiers * 1e3:.2f} ms each); read so far: {read}",
+                flush=True,
+            )
 
     replay.Replay.checkpoint = noted  # type: ignore[method-assign]
 
@@ -574,7 +581,7 @@ async def _measure(settings: StatsSettings, sources: list[tuple[str, int]], data
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         database_after = cpu_seconds(database_pid)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        dossiers, days = store.FIGURES.collections(1)
+        dossiers, days, *totals = store.FIGURES.collections(1)
         period = queries.Period(FIRST_DAY, LAST_DAY)
         scope = queries.Scope.of(load_units(settings.units_file), None)
         province = await queries.figures(documents, 1, scope, period)
@@ -586,6 +593,7 @@ async def _measure(settings: StatsSettings, sources: list[tuple[str, int]], data
             "peak_rss": peak,
             "dossiers": await documents.db[dossiers].count_documents({}),
             "rows": await documents.db[days].count_documents({}),
+            "unit_rows": sum([await documents.db[rows].count_documents({}) for rows in totals]),
             "counters": province["counters"],
             "checkpoints": checkpoints,
         }
@@ -684,6 +692,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Leave the bench topics and databases for a look.")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the bench topics and database still go
     stack = Stack.named(args.stack)
     console = Console()
     console.width = max(console.width, 120)  # the table whole, also when printed to a file
@@ -705,15 +714,10 @@ def main() -> None:
         written = sum(c["dossiers"] for c in checkpoints)
         console.print(
             f"  {len(checkpoints)} checkpoint(s) wrote {written:,} dossier documents "
-            f"({written / found['dossiers']:.2f} per dossier) in {writing:.1f} s; "
+            f"({written / found['dossiers']:.2f} per dossier), {found['rows']:,} day rows and "
+            f"{found['unit_rows']:,} rows per (day, unit) in {writing:.1f} s; "
             f"reading, parsing and folding took the other {found['wall'] - writing:.1f} s"
         )
-        for number, noted in enumerate(checkpoints, 1):
-            read = ", ".join(f"{topic} {share:.0%}" for topic, share in noted["read"].items())
-            console.print(
-                f"    checkpoint {number}: {noted['dossiers']:,} dossiers in {noted['seconds']:.1f} s "
-                f"({noted['seconds'] / noted['dossiers'] * 1e3:.2f} ms each); read so far: {read}"
-            )
     console.print(table(results))
     failed = False
     for result in results:
