@@ -63,9 +63,12 @@ async def _figures(runtime: Any, stats: Stats, scope: Scope, period: Period) -> 
     return await queries.figures(runtime.documents, await store.live(runtime.documents, store.FIGURES), scope, period)
 
 
-async def _index(runtime: Any, stats: Stats, scope: Scope, period: Period) -> dict[str, Any]:
+async def _index(
+    runtime: Any, stats: Stats, scope: Scope, period: Period, found: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The scope's index for the period (from its `found` figures, when the caller has them)."""
     generation = await store.live(runtime.documents, store.FIGURES)
-    found = await queries.figures(runtime.documents, generation, scope, period)
+    found = found or await queries.figures(runtime.documents, generation, scope, period)
     result = stats.index.score(found["counters"], found["rates"])
     place: dict[str, Any] = {"rank": None, "of": None}
     if scope.level == "commune":
@@ -165,7 +168,7 @@ async def dossiers(
 async def _report_inputs(runtime: Any, stats: Stats, unit: str | None, start: str | None, end: str | None):
     scope, period = _scope(stats, unit), _period(start, end)
     found = await _figures(runtime, stats, scope, period)
-    index = await _index(runtime, stats, scope, period)
+    index = await _index(runtime, stats, scope, period, found)
     generation = await store.live(runtime.documents, store.FIGURES)
     fields = await queries.breakdown(runtime.documents, generation, stats.units, scope, period, "field")
     return scope, period, found, index, fields
